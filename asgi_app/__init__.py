@@ -1,0 +1,1 @@
+"""The FastAPI app, served by Uvicorn: the ASGI half of the comparison."""

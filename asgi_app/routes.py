@@ -1,0 +1,99 @@
+"""The routes of the FastAPI app. Compare with wsgi_app/routes.py: same names, same order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from common.http import MERGE_IN_PROGRESS, PUBLIC_MESSAGE, RESOURCE_BUSY, media_type_problem, retry_after_header
+from common.lock import Hold, MergeLock
+from common.models import (
+    MERGE_STATUS_ERRORS,
+    START_MERGE_ERRORS,
+    MergeAccepted,
+    MergeRequest,
+    MergeStatus,
+    Message,
+)
+from common.settings import Settings
+
+logger = logging.getLogger("asgi_app")
+router = APIRouter()
+
+
+def _documented(errors: dict[int, tuple[Any, str]]) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": model, "description": text} for status, (model, text) in errors.items()}
+
+
+def get_merge_lock(request: Request) -> MergeLock:
+    """The lock opened in the lifespan of this worker process."""
+    return request.app.state.merge_lock  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was built with."""
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+async def require_json_body(request: Request) -> None:
+    """Refuse a body that is not sent as JSON with 415, naming the header to send."""
+    problem = media_type_problem(request.headers.get("content-type"), has_body=bool(await request.body()))
+    if problem is not None:
+        raise HTTPException(status_code=415, detail=problem)
+
+
+MergeLockDependency = Annotated[MergeLock, Depends(get_merge_lock)]
+SettingsDependency = Annotated[Settings, Depends(get_settings)]
+
+
+@router.get("/public/test")
+async def public_test() -> Message:
+    """Answer with a message anyone can see."""
+    return Message(message=PUBLIC_MESSAGE)
+
+
+async def run_merge(merge_lock: MergeLock, hold: Hold, merge_seconds: float) -> None:
+    """Simulate the merge: hold the shared resource for `merge_seconds`, then release it."""
+    logger.info("merge of %r started: holding the shared resource for %.1f s", hold.branch_name, merge_seconds)
+    # an await, not time.sleep: the event loop serves other requests while this merge waits
+    await asyncio.sleep(merge_seconds)
+    released = await run_in_threadpool(merge_lock.release, hold)
+    logger.info("merge of %r ended: %s", hold.branch_name, "released" if released else "its hold had expired")
+
+
+@router.post(
+    "/merge",
+    status_code=202,
+    responses=_documented(START_MERGE_ERRORS),
+    dependencies=[Depends(require_json_body)],
+)
+async def start_merge(
+    body: MergeRequest,
+    background_tasks: BackgroundTasks,
+    response: Response,
+    merge_lock: MergeLockDependency,
+    settings: SettingsDependency,
+) -> MergeAccepted:
+    """Take the shared resource and start a merge in the background, or answer 409 if it is held."""
+    # lock I/O runs in a worker thread so that a slow SQLite or Redis never stalls the event loop
+    hold = await run_in_threadpool(merge_lock.try_acquire, body.branch_name, settings.merge_seconds)
+    if hold is None:
+        current = await run_in_threadpool(merge_lock.status)
+        seconds_left = current.seconds_left if current else 0.0
+        raise HTTPException(409, detail=RESOURCE_BUSY, headers={"Retry-After": retry_after_header(seconds_left)})
+    background_tasks.add_task(run_merge, merge_lock, hold, settings.merge_seconds)
+    response.headers["Location"] = "/merge"
+    return MergeAccepted(message=MERGE_IN_PROGRESS, branch_name=hold.branch_name)
+
+
+@router.get("/merge", responses=_documented(MERGE_STATUS_ERRORS))
+async def merge_status(merge_lock: MergeLockDependency) -> MergeStatus:
+    """Tell whether the shared resource is held, by which branch, and for how long."""
+    current = await run_in_threadpool(merge_lock.status)
+    if current is None:
+        return MergeStatus(busy=False, branch_name=None, retry_after=None)
+    return MergeStatus(busy=True, branch_name=current.branch_name, retry_after=round(current.seconds_left, 1))

@@ -1,0 +1,1 @@
+"""Framework-free code shared by both apps: the contract, the settings and the merge lock."""

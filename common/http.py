@@ -1,0 +1,90 @@
+"""HTTP rules both apps apply the same way: media types, body limits, Retry-After, error texts."""
+
+from __future__ import annotations
+
+import json
+import math
+from email.message import Message as _HeaderParser
+from typing import Any
+
+RESOURCE_BUSY = "Shared resource in use"
+MERGE_IN_PROGRESS = "merge in progress"
+PUBLIC_MESSAGE = "anyone can see this"
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """Tell whether a Content-Type names JSON: application/json or application/*+json, any parameters."""
+    # the same rule FastAPI applies before it parses a body as JSON
+    parser = _HeaderParser()
+    parser["content-type"] = content_type
+    subtype = parser.get_content_subtype()
+    return parser.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def unsupported_media_type_detail(content_type: str | None) -> str:
+    """Explain a 415 so that the fix is obvious to someone who used `curl -d`."""
+    sent = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
+    return (
+        f"Unsupported media type: the request sent {sent}; send the body as JSON with 'Content-Type: application/json'"
+    )
+
+
+def body_too_large_detail(max_body_bytes: int) -> str:
+    """Explain a 413."""
+    return f"Request body too large: the limit is {max_body_bytes} bytes (MAX_BODY_BYTES)"
+
+
+def retry_after_header(seconds_left: float) -> str:
+    """Return a Retry-After value: whole seconds, rounded up, at least 1."""
+    return str(max(1, math.ceil(seconds_left)))
+
+
+class BodyValidationError(Exception):
+    """A body that is not a JSON object, with the issues FastAPI would report for it."""
+
+    def __init__(self, issues: list[dict[str, Any]]) -> None:
+        super().__init__(issues)
+        self.issues = issues
+
+
+def decode_json_object(raw: bytes) -> dict[str, Any]:
+    """Decode a request body into a JSON object, or raise BodyValidationError in FastAPI's shape."""
+    # FastAPI gets this from Starlette and pydantic; the Flask app calls it so both give the same 422s
+    if not raw:
+        raise BodyValidationError([{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}])
+    try:
+        document = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        position = error.pos if isinstance(error, json.JSONDecodeError) else error.start
+        reason = error.msg if isinstance(error, json.JSONDecodeError) else error.reason
+        raise BodyValidationError(
+            [
+                {
+                    "type": "json_invalid",
+                    "loc": ["body", position],
+                    "msg": "JSON decode error",
+                    "input": {},
+                    "ctx": {"error": reason},
+                }
+            ]
+        ) from None
+    if not isinstance(document, dict):
+        raise BodyValidationError(
+            [
+                {
+                    "type": "model_attributes_type",
+                    "loc": ["body"],
+                    "msg": "Input should be a valid dictionary or object to extract fields from",
+                    "input": document,
+                }
+            ]
+        )
+    return document
+
+
+def media_type_problem(content_type: str | None, has_body: bool) -> str | None:
+    """Return the 415 detail for a JSON endpoint's request, or None when its media type is fine."""
+    # an empty body is judged by the 422 rules (body missing) unless it names a wrong type outright
+    if content_type is None:
+        return unsupported_media_type_detail(None) if has_body else None
+    return None if is_json_media_type(content_type) else unsupported_media_type_detail(content_type)

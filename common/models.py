@@ -1,0 +1,119 @@
+"""The contract: request, response and error bodies that both apps speak, defined once."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+BRANCH_NAME_MAX_LENGTH = 255
+
+# characters git refuses anywhere in a ref name (see `git help check-ref-format`)
+_FORBIDDEN_CHARACTERS = set(" ~^:?*[\\\x7f")
+
+
+def branch_name_problem(name: str) -> str | None:
+    """Return why `git check-ref-format --branch` would refuse this name, or None if it is valid."""
+    if name == "@":
+        return "must not be the single character '@'"
+    if name.startswith("-"):
+        return "must not start with '-'"
+    if any(ord(char) < 0x20 or char in _FORBIDDEN_CHARACTERS for char in name):
+        return "must not contain spaces, control characters or any of ~ ^ : ? * [ \\"
+    if ".." in name:
+        return "must not contain '..'"
+    if "@{" in name:
+        return "must not contain '@{'"
+    if name.startswith("/") or name.endswith("/") or "//" in name:
+        return "must not start or end with '/' or contain '//'"
+    if name.endswith("."):
+        return "must not end with '.'"
+    for component in name.split("/"):
+        if component.startswith("."):
+            return "no '/'-separated component may start with '.'"
+        if component.endswith(".lock"):
+            return "no '/'-separated component may end with '.lock'"
+    return None
+
+
+def _check_branch_name(name: str) -> str:
+    problem = branch_name_problem(name)
+    if problem is not None:
+        raise PydanticCustomError(
+            "git_branch_name",
+            "Value is not a valid git branch name: it {problem}",
+            {"problem": problem},
+        )
+    return name
+
+
+BranchName = Annotated[
+    str,
+    Field(min_length=1, max_length=BRANCH_NAME_MAX_LENGTH, examples=["feature/login"]),
+    AfterValidator(_check_branch_name),
+]
+
+
+class MergeRequest(BaseModel):
+    """Body of `POST /merge`: the branch to merge into the shared resource."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    branch_name: BranchName
+
+
+class Message(BaseModel):
+    """Body of `GET /public/test`."""
+
+    message: str = Field(examples=["anyone can see this"])
+
+
+class MergeAccepted(BaseModel):
+    """Body of the 202 answer to `POST /merge`: the merge now holds the shared resource."""
+
+    message: str = Field(examples=["merge in progress"])
+    branch_name: str = Field(examples=["feature/login"])
+
+
+class MergeStatus(BaseModel):
+    """Body of `GET /merge`: who holds the shared resource and for how many more seconds."""
+
+    busy: bool
+    branch_name: str | None = Field(examples=["feature/login"])
+    retry_after: float | None = Field(description="Seconds until the hold ends.", examples=[7.4])
+
+
+class HTTPError(BaseModel):
+    """Body of every error that is not a validation error."""
+
+    detail: str = Field(examples=["Shared resource in use"])
+
+
+class ValidationIssue(BaseModel):
+    """One problem with the request, in FastAPI's (that is, pydantic's) shape."""
+
+    type: str
+    loc: list[str | int]
+    msg: str
+    input: Any = None
+    ctx: dict[str, Any] | None = None
+
+
+class ValidationErrorBody(BaseModel):
+    """Body of a 422: every problem found, each with a machine-readable `type` and `loc`."""
+
+    detail: list[ValidationIssue]
+
+
+# the error answers each route documents, with the model of each body; both apps list the same ones
+START_MERGE_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
+    409: (HTTPError, "The shared resource is held: retry after the Retry-After header's seconds"),
+    413: (HTTPError, "The body is larger than MAX_BODY_BYTES"),
+    415: (HTTPError, "The body is not sent as application/json"),
+    422: (ValidationErrorBody, "The body is not a JSON object with one valid branch_name"),
+    503: (HTTPError, "The lock backend cannot be reached"),
+}
+MERGE_STATUS_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
+    503: (HTTPError, "The lock backend cannot be reached"),
+}

@@ -1,0 +1,54 @@
+"""One settings class for both apps, read from the environment once at start-up."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+AppName = Literal["asgi", "wsgi"]
+
+
+def default_lock_url(app_name: AppName) -> str:
+    """Return the embedded default lock: one SQLite file per app, so both servers run side by side."""
+    path = Path(tempfile.gettempdir()) / f"wsgi-vs-asgi-{app_name}-lock.sqlite3"
+    return f"sqlite:///{path}"
+
+
+class Settings(BaseSettings):
+    """Settings shared by the FastAPI and the Flask app; each field is an environment variable."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    merge_seconds: float = Field(default=10.0, gt=0, le=3600)
+    lock_url: str | None = None
+    max_body_bytes: int = Field(default=16384, ge=64, le=16 * 1024 * 1024)
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_case_level(cls, value: object) -> object:
+        # LOG_LEVEL=INFO and LOG_LEVEL=info both work, as they do for uvicorn and gunicorn
+        return value.lower() if isinstance(value, str) else value
+
+    def lock_url_for(self, app_name: AppName) -> str:
+        """Return LOCK_URL, or the per-app SQLite default when it is unset."""
+        return self.lock_url or default_lock_url(app_name)
+
+
+class SettingsError(SystemExit):
+    """A bad environment variable: exits the process with a one-line message naming it."""
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment, or exit with one line naming the bad variable."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        value = first.get("input")
+        raise SettingsError(f"invalid environment variable {name}={value!r}: {first['msg']}") from None

@@ -1,0 +1,47 @@
+"""A small client for the contract: tests talk to the API through it, whatever serves the API."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+JSON = {"Content-Type": "application/json"}
+
+
+class ApiClient:
+    """The two endpoints and the status endpoint, over real HTTP to `base_url`."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url
+        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.http.close()
+
+    def public_test(self) -> httpx.Response:
+        """GET /public/test."""
+        return self.http.get("/public/test")
+
+    def start_merge(self, branch_name: Any = "feature/login") -> httpx.Response:
+        """POST /merge with a JSON body naming the branch."""
+        return self.http.post("/merge", json={"branch_name": branch_name})
+
+    def post_merge(self, content: bytes | str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
+        """POST /merge with any body and headers, to try malformed requests."""
+        return self.http.post("/merge", content=content, headers=headers)
+
+    def merge_status(self) -> httpx.Response:
+        """GET /merge."""
+        return self.http.get("/merge")
+
+    def wait_until_free(self, deadline_seconds: float = 30.0) -> None:
+        """Poll GET /merge until the shared resource is free."""
+        deadline = time.monotonic() + deadline_seconds
+        while time.monotonic() < deadline:
+            if self.merge_status().json()["busy"] is False:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"the shared resource was still held after {deadline_seconds} s")

@@ -1,0 +1,1 @@
+"""The Flask app, served by Gunicorn: the WSGI half of the comparison."""

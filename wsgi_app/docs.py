@@ -1,0 +1,70 @@
+"""The OpenAPI document and Swagger UI at the URLs FastAPI uses, with Swagger UI served from disk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template_string
+from flask_openapi3 import OpenAPI
+
+from common.swagger_ui import SWAGGER_CSS, SWAGGER_FAVICON, SWAGGER_JS, SWAGGER_UI_URL, swagger_ui_directory
+
+# the page FastAPI's get_swagger_ui_html writes, so that /docs is the same page on both apps
+SWAGGER_UI_PAGE = """<!DOCTYPE html>
+<html>
+<head>
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link type="text/css" rel="stylesheet" href="{{ css_url }}">
+<link rel="shortcut icon" href="{{ favicon_url }}">
+<title>{{ title }}</title>
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="{{ js_url }}"></script>
+<script>
+const ui = SwaggerUIBundle({
+    url: "/openapi.json",
+    dom_id: "#swagger-ui",
+    layout: "BaseLayout",
+    deepLinking: true,
+    showExtensions: true,
+    showCommonExtensions: true,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+})
+</script>
+</body>
+</html>
+"""
+
+
+def _without_phantom_422s(document: dict[str, Any]) -> dict[str, Any]:
+    """Drop the 422 that flask-openapi3 adds to every operation, even one that takes no input."""
+    # FastAPI documents a 422 only where there is something to validate; so do we
+    for path_item in document["paths"].values():
+        for operation in path_item.values():
+            if "requestBody" not in operation and not operation.get("parameters"):
+                operation["responses"].pop("422", None)
+    return document
+
+
+def init_app(app: OpenAPI, title: str) -> None:
+    """Serve `/openapi.json`, `/docs` and the Swagger UI files; none of them is in the document."""
+    docs = Blueprint("docs", __name__, static_folder=swagger_ui_directory(), static_url_path=SWAGGER_UI_URL)
+
+    document = _without_phantom_422s(app.api_doc)
+
+    @docs.get("/openapi.json")
+    def openapi_document() -> dict[str, Any]:
+        return document
+
+    @docs.get("/docs")
+    def swagger_ui() -> str:
+        return render_template_string(
+            SWAGGER_UI_PAGE,
+            title=f"{title} - Swagger UI",
+            css_url=SWAGGER_CSS,
+            js_url=SWAGGER_JS,
+            favicon_url=SWAGGER_FAVICON,
+        )
+
+    app.register_blueprint(docs)

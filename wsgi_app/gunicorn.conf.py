@@ -1,0 +1,31 @@
+"""Gunicorn's settings for the Flask app: `gunicorn -c wsgi_app/gunicorn.conf.py wsgi_app.main:app`.
+
+Every value can be overridden on the command line (`-w 4`, `-k gthread`, `-b 127.0.0.1:9000`) or in
+GUNICORN_CMD_ARGS, as usual for Gunicorn.
+"""
+
+import multiprocessing
+import os
+
+from common.settings import load_settings
+
+# fail in the master, in one line, before any worker boots: a bad MERGE_SECONDS is not worth 2 tracebacks
+_settings = load_settings()
+
+bind = os.environ.get("WSGI_BIND", "127.0.0.1:8001")
+
+# a sync worker serves one request at a time, so the number of workers is the number of requests in
+# flight; Gunicorn's guide suggests 2 x cores + 1 for a CPU-light app like this one
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
+worker_class = "sync"
+
+# a sync worker stuck longer than this on one request is killed and replaced by the master
+timeout = 30
+# time a worker gets to finish in-flight requests after SIGTERM
+graceful_timeout = 30
+# a sync worker does not keep connections open between requests, so this only matters for gthread
+keepalive = 5
+
+loglevel = _settings.log_level
+accesslog = "-"
+errorlog = "-"
