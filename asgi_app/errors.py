@@ -5,8 +5,12 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
+from common.http import invalid_json_issue
 from common.lock import LockUnavailableError
 
 logger = logging.getLogger("asgi_app")
@@ -24,7 +28,31 @@ async def internal_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
 
 
+async def http_error(request: Request, error: Exception) -> Response:
+    """FastAPI's handler, except that a body that is not UTF-8 is malformed JSON (422), not a 400."""
+    # FastAPI turns the UnicodeDecodeError of json.loads into a generic 400 "error parsing the body"
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 400 and isinstance(error.__cause__, UnicodeDecodeError):
+        return JSONResponse({"detail": [invalid_json_issue(error.__cause__)]}, status_code=422)
+    if error.status_code == 405:
+        error.headers = {**(error.headers or {}), "Allow": ", ".join(sorted(_allowed_methods(request)))}
+    return await http_exception_handler(request, error)
+
+
+def _allowed_methods(request: Request) -> set[str]:
+    # Starlette's Allow names only the first route on the path (GET /merge and POST /merge are two
+    # routes), so ask every route about every method; HEAD comes with GET (HeadAsGetMiddleware)
+    allowed = {
+        method
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        for route in request.app.router.routes
+        if route.matches({**request.scope, "method": method})[0] == Match.FULL
+    }
+    return allowed | {"HEAD"} if "GET" in allowed else allowed
+
+
 def init_app(app: FastAPI) -> None:
     """Register the JSON error handlers; 404, 405 and 422 already answer JSON in FastAPI."""
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(LockUnavailableError, lock_unavailable)
     app.add_exception_handler(Exception, internal_error)

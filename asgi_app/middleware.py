@@ -63,26 +63,13 @@ class HeadAsGetMiddleware:
             await self.app(scope, receive, send)
             return
 
-        async def send_allowing_head(message: Message) -> None:
-            # a 405 lists the allowed methods; every GET route here also answers HEAD
-            if message["type"] == "http.response.start" and message["status"] == 405:
-                message = {**message, "headers": [_with_head(name, value) for name, value in message["headers"]]}
-            await send(message)
-
         if scope["method"] != "HEAD":
-            await self.app(scope, receive, send_allowing_head)
+            await self.app(scope, receive, send)
             return
 
         async def send_without_body(message: Message) -> None:
             if message["type"] == "http.response.body":
                 message = {**message, "body": b""}
-            await send_allowing_head(message)
+            await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, send_without_body)
-
-
-def _with_head(name: bytes, value: bytes) -> tuple[bytes, bytes]:
-    methods = [method.strip() for method in value.split(b",")]
-    if name.lower() != b"allow" or b"GET" not in methods or b"HEAD" in methods:
-        return name, value
-    return name, b", ".join(sorted([*methods, b"HEAD"]))

@@ -47,6 +47,24 @@ class BodyValidationError(Exception):
         self.issues = issues
 
 
+def invalid_json_issue(error: ValueError) -> dict[str, Any]:
+    """Describe a body that json.loads refused, as FastAPI does: type json_invalid, loc body + position."""
+    # JSON must be UTF-8 (RFC 8259), so bytes that do not decode are malformed JSON like any other
+    if isinstance(error, UnicodeDecodeError):
+        position, reason = error.start, f"{error.encoding} codec can't decode byte: {error.reason}"
+    elif isinstance(error, json.JSONDecodeError):
+        position, reason = error.pos, error.msg
+    else:
+        position, reason = 0, str(error)
+    return {
+        "type": "json_invalid",
+        "loc": ["body", position],
+        "msg": "JSON decode error",
+        "input": {},
+        "ctx": {"error": reason},
+    }
+
+
 def decode_json_object(raw: bytes) -> dict[str, Any]:
     """Decode a request body into a JSON object, or raise BodyValidationError in FastAPI's shape."""
     # FastAPI gets this from Starlette and pydantic; the Flask app calls it so both give the same 422s
@@ -54,20 +72,8 @@ def decode_json_object(raw: bytes) -> dict[str, Any]:
         raise BodyValidationError([{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}])
     try:
         document = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        position = error.pos if isinstance(error, json.JSONDecodeError) else error.start
-        reason = error.msg if isinstance(error, json.JSONDecodeError) else error.reason
-        raise BodyValidationError(
-            [
-                {
-                    "type": "json_invalid",
-                    "loc": ["body", position],
-                    "msg": "JSON decode error",
-                    "input": {},
-                    "ctx": {"error": reason},
-                }
-            ]
-        ) from None
+    except ValueError as error:
+        raise BodyValidationError([invalid_json_issue(error)]) from None
     if not isinstance(document, dict):
         raise BodyValidationError(
             [

@@ -148,11 +148,13 @@ class SqliteLock:
         # isolation_level=None lets us issue BEGIN IMMEDIATE ourselves
         return sqlite3.connect(self._path, timeout=5.0, isolation_level=None)
 
-    def _run(self, statements: str, *parameters: object) -> sqlite3.Cursor:
+    def _run(self, statement: str, *parameters: object) -> tuple[int, tuple[object, ...] | None]:
+        """Run one statement in its own connection; return its row count and first row."""
         try:
             connection = self._connect()
             try:
-                return connection.execute(statements, parameters)
+                cursor = connection.execute(statement, parameters)
+                return cursor.rowcount, cursor.fetchone()
             finally:
                 connection.close()
         except sqlite3.Error as error:
@@ -179,21 +181,24 @@ class SqliteLock:
 
     def release(self, hold: Hold) -> bool:
         """Free the resource if `hold` still owns it."""
-        cursor = self._run(
+        deleted, _ = self._run(
             "DELETE FROM holds WHERE resource = ? AND token = ? AND expires_at > ?",
             RESOURCE_NAME,
             hold.token,
             time.time(),
         )
-        return cursor.rowcount == 1
+        return deleted == 1
 
     def status(self) -> HoldStatus | None:
         """Return the current hold, or None."""
         now = time.time()
-        row = self._run(
+        _, row = self._run(
             "SELECT branch_name, expires_at FROM holds WHERE resource = ? AND expires_at > ?", RESOURCE_NAME, now
-        ).fetchone()
-        return None if row is None else HoldStatus(row[0], row[1] - now)
+        )
+        if row is None:
+            return None
+        branch_name, expires_at = row
+        return HoldStatus(str(branch_name), float(expires_at) - now)  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Nothing stays open between calls."""

@@ -36,6 +36,8 @@ def base_url(request: pytest.FixtureRequest) -> Iterator[str]:
 def api(base_url: str) -> Iterator[ApiClient]:
     """A client for the app under test, with the shared resource free when the test starts."""
     client = ApiClient(base_url)
-    client.wait_until_free()
-    yield client
-    client.close()
+    try:
+        client.wait_until_free()
+        yield client
+    finally:
+        client.close()
