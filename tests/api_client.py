@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -45,3 +48,18 @@ class ApiClient:
                 return
             time.sleep(0.05)
         raise AssertionError(f"the shared resource was still held after {deadline_seconds} s")
+
+
+def race(base_urls: list[str], requests: int = 50) -> Counter[int]:
+    """Fire `requests` POST /merge at once, spread over `base_urls`; count the answers by status."""
+    # one thread and one connection per request, released together by a barrier
+    barrier = threading.Barrier(requests)
+
+    def post(index: int) -> int:
+        with httpx.Client(base_url=base_urls[index % len(base_urls)], timeout=30) as client:
+            client.get("/public/test")  # connect before the barrier, so the POSTs leave together
+            barrier.wait()
+            return client.post("/merge", json={"branch_name": f"race/{index}"}).status_code
+
+    with ThreadPoolExecutor(max_workers=requests) as pool:
+        return Counter(pool.map(post, range(requests)))

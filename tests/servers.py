@@ -147,3 +147,5 @@ def run_redis(redis_server: str) -> Iterator[str]:
         yield f"redis://{HOST}:{port}/0"
     finally:
         stop(process)
+        if process.stdout:
+            process.stdout.close()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 
-from tests.api_client import ApiClient
+from tests.api_client import ApiClient, race
 
 
 def test_merge_is_accepted_while_the_resource_is_free(api: ApiClient) -> None:
@@ -58,3 +59,8 @@ def test_public_test_keeps_answering_while_a_merge_holds_the_resource(api: ApiCl
         assert api.public_test().json() == {"message": "anyone can see this"}
     # still inside the hold: the answers above came while the merge ran, not after it
     assert api.merge_status().json()["busy"] is True
+
+
+def test_concurrent_merges_are_granted_once(api: ApiClient) -> None:
+    answers = race([api.base_url], requests=50)
+    assert answers == Counter({202: 1, 409: 49})
