@@ -11,7 +11,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from asgi_app import errors, routes
+from asgi_app import errors, lab, routes
 from asgi_app.middleware import BodySizeLimitMiddleware, HeadAsGetMiddleware
 from common.lock import open_merge_lock
 from common.settings import Settings, load_settings
@@ -21,22 +21,27 @@ TITLE = "WSGI vs ASGI: the FastAPI app"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the FastAPI app; the merge lock opens in the lifespan, once per worker process."""
+    """Build the FastAPI app; each worker process builds its own, with its own merge lock."""
     settings = settings or load_settings()
     logging.getLogger("asgi_app").setLevel(settings.log_level.upper())
+    # opened here rather than in the lifespan, so that a bad LOCK_URL stops the server with one line
+    # instead of a lifespan traceback; the lifespan closes it
+    merge_lock = open_merge_lock(settings.lock_url_for("asgi"))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.merge_lock = open_merge_lock(settings.lock_url_for("asgi"))
         try:
             yield
         finally:
-            app.state.merge_lock.close()
+            merge_lock.close()
 
     # docs_url=None: FastAPI's own /docs loads Swagger UI from a CDN; ours below serves installed files
     app = FastAPI(title=TITLE, version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
+    app.state.merge_lock = merge_lock
     app.include_router(routes.router)
+    if settings.lab_endpoints:
+        app.include_router(lab.router)
     errors.init_app(app)
 
     app.mount(SWAGGER_UI_URL, StaticFiles(directory=swagger_ui_directory()), name="swagger-ui")

@@ -25,7 +25,8 @@ logger = logging.getLogger("asgi_app")
 router = APIRouter()
 
 
-def _documented(errors: dict[int, tuple[Any, str]]) -> dict[int | str, dict[str, Any]]:
+def documented(errors: dict[int, tuple[Any, str]]) -> dict[int | str, dict[str, Any]]:
+    """Turn a table of error answers from common.models into FastAPI's `responses`."""
     return {status: {"model": model, "description": text} for status, (model, text) in errors.items()}
 
 
@@ -68,7 +69,7 @@ async def run_merge(merge_lock: MergeLock, hold: Hold, merge_seconds: float) -> 
 @router.post(
     "/merge",
     status_code=202,
-    responses=_documented(START_MERGE_ERRORS),
+    responses=documented(START_MERGE_ERRORS),
     dependencies=[Depends(require_json_body)],
 )
 async def start_merge(
@@ -90,7 +91,7 @@ async def start_merge(
     return MergeAccepted(message=MERGE_IN_PROGRESS, branch_name=hold.branch_name)
 
 
-@router.get("/merge", responses=_documented(MERGE_STATUS_ERRORS))
+@router.get("/merge", responses=documented(MERGE_STATUS_ERRORS))
 async def merge_status(merge_lock: MergeLockDependency) -> MergeStatus:
     """Tell whether the shared resource is held, by which branch, and for how long."""
     current = await run_in_threadpool(merge_lock.status)

@@ -141,7 +141,7 @@ class SqliteLock:
                     " branch_name TEXT NOT NULL, expires_at REAL NOT NULL)"
                 )
         except (OSError, sqlite3.Error) as error:
-            raise LockConfigError(f"LOCK_URL: cannot use SQLite file {str(path)!r}: {error}") from None
+            raise LockConfigError(f"cannot use SQLite file {str(path)!r}: {error}") from None
 
     def _connect(self) -> sqlite3.Connection:
         # a connection per call: sqlite3 connections must not cross threads, and opening one is cheap;
@@ -275,7 +275,10 @@ def open_merge_lock(lock_url: str) -> MergeLock:
             raise LockConfigError(
                 f"LOCK_URL={lock_url!r}: expected sqlite:///relative/path or sqlite:////absolute/path"
             )
-        return SqliteLock(Path(path))
+        try:
+            return SqliteLock(Path(path))
+        except LockConfigError as error:
+            raise LockConfigError(f"LOCK_URL={lock_url!r}: {error}") from None
     if scheme in {"redis", "rediss", "unix"}:
         return RedisLock(lock_url)
     raise LockConfigError(f"LOCK_URL={lock_url!r}: the scheme must be memory://, sqlite:/// or redis://")

@@ -106,6 +106,25 @@ class ValidationErrorBody(BaseModel):
     detail: list[ValidationIssue]
 
 
+LAB_MAX_MS = 2000
+
+
+class LabQuery(BaseModel):
+    """Query of the /lab routes: how many milliseconds to wait or to burn."""
+
+    ms: int = Field(default=100, ge=0, le=LAB_MAX_MS, description="Milliseconds, 0 to 2000.")
+
+
+class LabResult(BaseModel):
+    """Body of the /lab routes: what the route spent, and in which process."""
+
+    waited_ms: int
+    pid: int
+
+
+# where each request model is read from, for validation errors' `loc`
+REQUEST_LOCATIONS = {MergeRequest.__name__: "body", LabQuery.__name__: "query"}
+
 # the error answers each route documents, with the model of each body; both apps list the same ones
 START_MERGE_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
     409: (HTTPError, "The shared resource is held: retry after the Retry-After header's seconds"),
@@ -116,4 +135,7 @@ START_MERGE_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
 }
 MERGE_STATUS_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
     503: (HTTPError, "The lock backend cannot be reached"),
+}
+LAB_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
+    422: (ValidationErrorBody, "ms is not an integer from 0 to 2000"),
 }

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     lock_url: str | None = None
     max_body_bytes: int = Field(default=16384, ge=64, le=16 * 1024 * 1024)
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    lab_endpoints: bool = True
 
     @field_validator("log_level", mode="before")
     @classmethod

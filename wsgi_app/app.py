@@ -10,7 +10,7 @@ from flask_openapi3 import Info, OpenAPI
 from common.lock import open_merge_lock
 from common.models import ValidationErrorBody
 from common.settings import Settings, load_settings
-from wsgi_app import docs, errors, routes
+from wsgi_app import docs, errors, lab, routes
 
 TITLE = "WSGI vs ASGI: the Flask app"
 
@@ -42,6 +42,8 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     atexit.register(merge_lock.close)
 
     app.register_api(routes.api)
+    if settings.lab_endpoints:
+        app.register_api(lab.api)
     errors.init_app(app)
     docs.init_app(app, title=TITLE)
     return app

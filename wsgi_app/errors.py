@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from common.http import BodyValidationError, body_too_large_detail, decode_json_object, media_type_problem
 from common.lock import LockUnavailableError
+from common.models import REQUEST_LOCATIONS
 
 logger = logging.getLogger("wsgi_app")
 
@@ -30,10 +31,11 @@ def abort_json(status: int, detail: Any, headers: dict[str, str] | None = None) 
 
 
 def validation_error(error: ValidationError) -> Response:
-    """Answer 422 in FastAPI's shape: flask-openapi3 reports locations inside the body, FastAPI from it."""
+    """Answer 422 in FastAPI's shape: flask-openapi3 reports locations inside the model, FastAPI from the request."""
+    location = REQUEST_LOCATIONS[error.title]
     issues = json.loads(error.json(include_url=False))
     for issue in issues:
-        issue["loc"] = ["body", *issue["loc"]]
+        issue["loc"] = [location, *issue["loc"]]
     response = jsonify(detail=issues)
     response.status_code = 422
     return response

@@ -27,7 +27,8 @@ logger = logging.getLogger("wsgi_app")
 api = APIBlueprint("api", __name__)
 
 
-def _documented(errors: dict[int, tuple[Any, str]]) -> dict[Any, Any]:
+def documented(errors: dict[int, tuple[Any, str]]) -> dict[Any, Any]:
+    """Turn a table of error answers from common.models into flask-openapi3's `responses`."""
     return {status: model for status, (model, _text) in errors.items()}
 
 
@@ -56,7 +57,7 @@ def run_merge(merge_lock: MergeLock, hold: Hold, merge_seconds: float) -> None:
     logger.info("merge of %r ended: %s", hold.branch_name, "released" if released else "its hold had expired")
 
 
-@api.post("/merge", responses={202: MergeAccepted, **_documented(START_MERGE_ERRORS)})
+@api.post("/merge", responses={202: MergeAccepted, **documented(START_MERGE_ERRORS)})
 def start_merge(body: MergeRequest) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Take the shared resource and start a merge in the background, or answer 409 if it is held."""
     merge_lock, settings = get_merge_lock(), get_settings()
@@ -72,7 +73,7 @@ def start_merge(body: MergeRequest) -> tuple[dict[str, Any], int, dict[str, str]
     return accepted.model_dump(), 202, {"Location": "/merge"}
 
 
-@api.get("/merge", responses={200: MergeStatus, **_documented(MERGE_STATUS_ERRORS)})
+@api.get("/merge", responses={200: MergeStatus, **documented(MERGE_STATUS_ERRORS)})
 def merge_status() -> dict[str, Any]:
     """Tell whether the shared resource is held, by which branch, and for how long."""
     current = get_merge_lock().status()

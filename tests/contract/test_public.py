@@ -57,7 +57,7 @@ def test_openapi_document_is_served(api: ApiClient) -> None:
     assert response.status_code == 200
     document = response.json()
     assert document["openapi"].startswith("3.")
-    assert set(document["paths"]) == {"/public/test", "/merge"}
+    assert {"/public/test", "/merge"} <= set(document["paths"])
 
 
 def test_docs_page_is_swagger_ui_from_this_server(api: ApiClient) -> None:

@@ -1,0 +1,48 @@
+"""Start-up: settings decide what each server serves, and bad settings stop it with one clear line."""
+
+from __future__ import annotations
+
+import subprocess
+
+import httpx
+import pytest
+
+from tests.servers import GUNICORN_SYNC_1, ROOT, UVICORN, ServerConfig, free_port, run_server
+
+BOTH = pytest.mark.parametrize("config", [UVICORN, GUNICORN_SYNC_1], ids=["asgi", "wsgi"])
+
+
+@BOTH
+def test_lab_endpoints_false_removes_them(config: ServerConfig) -> None:
+    with run_server(config, {"LAB_ENDPOINTS": "false"}) as server:
+        assert httpx.get(f"{server.base_url}/lab/io").status_code == 404
+        paths = httpx.get(f"{server.base_url}/openapi.json").json()["paths"]
+    assert set(paths) == {"/public/test", "/merge"}
+
+
+@BOTH
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("MERGE_SECONDS", "ten"),
+        ("MERGE_SECONDS", "0"),
+        ("MAX_BODY_BYTES", "-1"),
+        ("LOG_LEVEL", "loud"),
+        ("LOCK_URL", "ftp://example"),
+        ("LOCK_URL", "sqlite:////proc/no/such/lock.sqlite3"),
+    ],
+)
+def test_bad_setting_stops_the_server_with_one_line(config: ServerConfig, variable: str, value: str) -> None:
+    result = subprocess.run(
+        config.command(free_port()),
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", variable: value},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    [line] = [line for line in output.splitlines() if variable in line]
+    assert value in line
