@@ -52,10 +52,10 @@ format: install
 
 ## docs: build the tutorial site into site/ (warnings fail); docs-serve previews it on 127.0.0.1:8002
 docs: install
-	@$(BIN)/mkdocs build --strict --quiet
+	@NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 docs-serve: install
-	@$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8002
+	@NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8002
 
 clean:
 	rm -rf .venv site .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from asgi_app import errors, lab, routes
 from asgi_app.middleware import BodySizeLimitMiddleware, HeadAsGetMiddleware
 from common.lock import open_merge_lock
+from common.logs import app_logger
 from common.settings import Settings, load_settings
 from common.swagger_ui import SWAGGER_CSS, SWAGGER_FAVICON, SWAGGER_JS, SWAGGER_UI_URL, swagger_ui_directory
 
@@ -23,7 +23,7 @@ TITLE = "WSGI vs ASGI: the FastAPI app"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the FastAPI app; each worker process builds its own, with its own merge lock."""
     settings = settings or load_settings()
-    logging.getLogger("asgi_app").setLevel(settings.log_level.upper())
+    app_logger("asgi_app", settings.log_level)
     # opened here rather than in the lifespan, so that a bad LOCK_URL stops the server with one line
     # instead of a lifespan traceback; the lifespan closes it
     merge_lock = open_merge_lock(settings.lock_url_for("asgi"))

@@ -31,7 +31,7 @@ def documented(errors: dict[int, tuple[Any, str]]) -> dict[int | str, dict[str, 
 
 
 def get_merge_lock(request: Request) -> MergeLock:
-    """The lock opened in the lifespan of this worker process."""
+    """The lock that create_app opened in this worker process."""
     return request.app.state.merge_lock  # type: ignore[no-any-return]
 
 

@@ -51,7 +51,7 @@ class ServerConfig:
     @property
     def ready_marker(self) -> str:
         """The line each worker logs once it serves requests."""
-        return "Application startup complete" if self.app == "asgi" else "Booting worker with pid"
+        return "Application startup complete" if self.app == "asgi" else "Worker ready to serve"
 
 
 UVICORN = ServerConfig("uvicorn", "asgi")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import atexit
-import logging
 
 from flask_openapi3 import Info, OpenAPI
 
 from common.lock import open_merge_lock
+from common.logs import app_logger
 from common.models import ValidationErrorBody
 from common.settings import Settings, load_settings
 from wsgi_app import docs, errors, lab, routes
@@ -18,7 +18,7 @@ TITLE = "WSGI vs ASGI: the Flask app"
 def create_app(settings: Settings | None = None) -> OpenAPI:
     """Build the Flask app; the merge lock opens here, once per worker process."""
     settings = settings or load_settings()
-    logging.getLogger("wsgi_app").setLevel(settings.log_level.upper())
+    app_logger("wsgi_app", settings.log_level)
 
     # doc_ui=False: flask-openapi3 still builds the OpenAPI document; docs.py serves it at FastAPI's URLs
     app = OpenAPI(

@@ -29,6 +29,15 @@ graceful_timeout = 30
 # a sync worker does not keep connections open between requests, so this only matters for gthread
 keepalive = 5
 
+# gunicorn's control socket has one default path per user, which every gunicorn on the machine would
+# share; the tests and the benchmarks run several side by side, and nothing here uses the socket
+control_socket_disable = True
+
 loglevel = _settings.log_level
 accesslog = "-"
 errorlog = "-"
+
+
+def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    """Say when a worker has loaded the app: "Booting worker" comes before that, too early to send traffic."""
+    worker.log.info("Worker ready to serve (pid: %s)", worker.pid)
