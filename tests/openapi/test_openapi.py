@@ -1,0 +1,123 @@
+"""Both apps publish the same OpenAPI document at `/openapi.json`: valid, with the same operations and answers.
+
+Each document comes from the app served by its real server (uvicorn, gunicorn), as a client would see it.
+The contract is checked with the optional /lab routes off (LAB_ENDPOINTS=false); with them on, the two
+apps must still agree with each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import httpx
+import pytest
+from openapi_spec_validator import validate
+
+from tests.servers import GUNICORN_SYNC_1, UVICORN, run_server
+
+Document = dict[str, Any]
+Operation = tuple[str, str, int]  # ("POST", "/merge", 202): one documented answer of one route
+FetchDocument = Callable[[str, str], Document]  # (app, settings) -> the document that server publishes
+
+SERVERS = {"asgi": UVICORN, "wsgi": GUNICORN_SYNC_1}
+SETTINGS = {"contract": {"LAB_ENDPOINTS": "false"}, "with-lab": {"LAB_ENDPOINTS": "true"}}
+APPS = pytest.mark.parametrize("app", list(SERVERS), ids=list(SERVERS))
+BOTH_SETTINGS = pytest.mark.parametrize("settings", list(SETTINGS), ids=list(SETTINGS))
+
+CONTRACT_OPERATIONS: set[Operation] = {
+    ("GET", "/public/test", 200),
+    ("POST", "/merge", 202),
+    ("POST", "/merge", 409),
+    ("POST", "/merge", 413),
+    ("POST", "/merge", 415),
+    ("POST", "/merge", 422),
+    ("POST", "/merge", 503),
+    ("GET", "/merge", 200),
+    ("GET", "/merge", 503),
+}
+
+
+@pytest.fixture(scope="module")
+def openapi_document() -> FetchDocument:
+    """Fetch `/openapi.json` from an app served with some settings; each server starts once per module."""
+
+    @cache
+    def fetch(app: str, settings: str) -> Document:
+        with run_server(SERVERS[app], SETTINGS[settings]) as server:
+            response = httpx.get(f"{server.base_url}/openapi.json", timeout=10)
+        assert response.status_code == 200
+        return response.json()  # type: ignore[no-any-return]
+
+    return fetch
+
+
+def operations(document: Document) -> set[Operation]:
+    """Every (method, path, status) the document lists."""
+    return {
+        (method.upper(), path, int(status))
+        for path, path_item in document["paths"].items()
+        for method, operation in path_item.items()
+        for status in operation["responses"]
+    }
+
+
+def resolve(document: Document, schema: Document) -> Document:
+    """Follow a local `$ref` such as `#/components/schemas/MergeRequest`."""
+    if "$ref" not in schema:
+        return schema
+    target: Any = document
+    for key in schema["$ref"].removeprefix("#/").split("/"):
+        target = target[key]
+    return target  # type: ignore[no-any-return]
+
+
+@APPS
+@BOTH_SETTINGS
+def test_document_is_valid_openapi(openapi_document: FetchDocument, app: str, settings: str) -> None:
+    document = openapi_document(app, settings)
+
+    validate(document)  # raises, naming the offending part, if the document breaks the OpenAPI schema
+    assert document["openapi"].startswith("3.1.")
+
+
+@APPS
+def test_document_lists_exactly_the_contract(openapi_document: FetchDocument, app: str) -> None:
+    assert operations(openapi_document(app, "contract")) == CONTRACT_OPERATIONS
+
+
+@BOTH_SETTINGS
+def test_both_apps_document_the_same_operations(openapi_document: FetchDocument, settings: str) -> None:
+    asgi, wsgi = operations(openapi_document("asgi", settings)), operations(openapi_document("wsgi", settings))
+
+    assert asgi == wsgi
+    assert asgi >= CONTRACT_OPERATIONS
+
+
+@APPS
+def test_merge_request_body_is_one_branch_name(openapi_document: FetchDocument, app: str) -> None:
+    document = openapi_document(app, "contract")
+    request_body = document["paths"]["/merge"]["post"]["requestBody"]
+    schema = resolve(document, request_body["content"]["application/json"]["schema"])
+    fields = {
+        name: {key: value for key, value in field.items() if key in {"type", "minLength", "maxLength"}}
+        for name, field in schema["properties"].items()
+    }
+
+    assert request_body["required"] is True
+    assert list(request_body["content"]) == ["application/json"]
+    assert schema["type"] == "object"
+    assert fields == {"branch_name": {"type": "string", "minLength": 1, "maxLength": 255}}
+    assert schema["required"] == ["branch_name"]
+    assert schema["additionalProperties"] is False
+
+
+@APPS
+@BOTH_SETTINGS
+def test_docs_are_not_in_the_document(openapi_document: FetchDocument, app: str, settings: str) -> None:
+    paths = openapi_document(app, settings)["paths"]
+
+    assert "/docs" not in paths
+    assert "/openapi.json" not in paths
+    assert [path for path in paths if path.startswith("/static")] == []
