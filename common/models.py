@@ -15,6 +15,8 @@ _FORBIDDEN_CHARACTERS = set(" ~^:?*[\\\x7f")
 
 def branch_name_problem(name: str) -> str | None:
     """Return why `git check-ref-format --branch` would refuse this name, or None if it is valid."""
+    if not name:
+        return "must not be empty"
     if name == "@":
         return "must not be the single character '@'"
     if name.startswith("-"):

@@ -1,0 +1,87 @@
+"""Settings: read from the environment once; a bad variable stops the server with one line naming it."""
+
+from __future__ import annotations
+
+import pytest
+
+from common.settings import Settings, SettingsError, default_lock_url, load_settings
+
+DEFAULTS = {
+    "merge_seconds": 10.0,
+    "lock_url": None,
+    "max_body_bytes": 16384,
+    "log_level": "info",
+    "lab_endpoints": True,
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start every test with none of the settings' variables set, whatever the shell running pytest has."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+def test_defaults() -> None:
+    assert load_settings().model_dump() == DEFAULTS
+
+
+def test_environment_variables_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MERGE_SECONDS", "2.5")
+    monkeypatch.setenv("LOCK_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("MAX_BODY_BYTES", "1024")
+    monkeypatch.setenv("LOG_LEVEL", "warning")
+    monkeypatch.setenv("LAB_ENDPOINTS", "false")
+    assert load_settings().model_dump() == {
+        "merge_seconds": 2.5,
+        "lock_url": "redis://127.0.0.1:6379/0",
+        "max_body_bytes": 1024,
+        "log_level": "warning",
+        "lab_endpoints": False,
+    }
+
+
+@pytest.mark.parametrize("value", ["INFO", "Info", "info"])
+def test_log_level_is_lower_cased(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("LOG_LEVEL", value)
+    assert load_settings().log_level == "info"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        pytest.param("MERGE_SECONDS", "abc", id="merge-seconds-not-a-number"),
+        pytest.param("MERGE_SECONDS", "0", id="merge-seconds-zero"),
+        pytest.param("MERGE_SECONDS", "3601", id="merge-seconds-over-an-hour"),
+        pytest.param("MAX_BODY_BYTES", "-1", id="max-body-bytes-negative"),
+        pytest.param("MAX_BODY_BYTES", "1.5", id="max-body-bytes-fraction"),
+        pytest.param("LOG_LEVEL", "loud", id="log-level-unknown"),
+        pytest.param("LAB_ENDPOINTS", "maybe", id="lab-endpoints-not-a-boolean"),
+    ],
+)
+def test_bad_value_is_one_line_naming_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    # a SystemExit: the server stops with this line instead of a traceback
+    assert isinstance(error.value, SystemExit)
+    message = str(error.value)
+    assert "\n" not in message
+    assert message.startswith(f"invalid environment variable {variable}={value!r}: ")
+
+
+def test_default_lock_url_is_one_sqlite_file_per_app() -> None:
+    # so that both servers run side by side on one machine without sharing a lock by accident
+    settings = load_settings()
+    asgi_url, wsgi_url = settings.lock_url_for("asgi"), settings.lock_url_for("wsgi")
+    assert asgi_url != wsgi_url
+    assert asgi_url == default_lock_url("asgi")
+    assert wsgi_url == default_lock_url("wsgi")
+    assert asgi_url.startswith("sqlite:////")
+    assert wsgi_url.startswith("sqlite:////")
+
+
+def test_lock_url_when_set_is_the_same_for_both_apps(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCK_URL", "redis://127.0.0.1:6379/0")
+    settings = load_settings()
+    assert settings.lock_url_for("asgi") == settings.lock_url_for("wsgi") == "redis://127.0.0.1:6379/0"
