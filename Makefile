@@ -14,7 +14,7 @@ endif
 
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install serve test lint format docs docs-serve clean
+.PHONY: install serve test lint format docs docs-serve locust clean
 
 install: $(INSTALLED)
 
@@ -37,6 +37,14 @@ serve: install
 	done
 	@$(BIN)/honcho start
 
+## demo: both apps, the contract suite against each, a 3-minute comparison with charts (benchmarks/results/)
+demo: install
+	@$(BIN)/python -m benchmarks.demo
+
+## bench: every server configuration, 3 repeats (BENCH_ARGS="--suite demo --repeats 1", see --help)
+bench: install
+	@$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
 ## test: lint, the strict docs build, then every test
 test: install lint docs
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -56,6 +64,24 @@ docs: install
 
 docs-serve: install
 	@NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8002
+
+## locust: Locust's web UI on 127.0.0.1:8089 for one scenario of benchmarks/locustfiles/, against the app that
+## `make serve` runs in another terminal: make locust SCENARIO=iowait TARGET=wsgi (asgi is :8000, wsgi :8001),
+## or HOST=http://... for any server; LAB_MS=20 and LOCUST_ARGS="--headless -u 10 -t 30s" pass through
+LOCUST_SCENARIOS := $(sort $(basename $(notdir $(wildcard benchmarks/locustfiles/[a-z]*.py))))
+SCENARIO ?= hello
+TARGET ?= asgi
+TARGET_URL_asgi := http://127.0.0.1:8000
+TARGET_URL_wsgi := http://127.0.0.1:8001
+HOST ?= $(TARGET_URL_$(TARGET))
+
+locust: install
+	@[[ " $(LOCUST_SCENARIOS) " == *" $(SCENARIO) "* ]] || { echo "make locust: there is no scenario SCENARIO=$(SCENARIO); pick one of: $(LOCUST_SCENARIOS)"; exit 1; }
+	@[[ -n "$(HOST)" ]] || { echo "make locust: TARGET=$(TARGET) is neither asgi nor wsgi; or give the server's URL with HOST=http://..."; exit 1; }
+	@[[ "$(HOST)" == http://* || "$(HOST)" == https://* ]] || { echo "make locust: HOST=$(HOST) is not a URL; give one like HOST=http://127.0.0.1:8000"; exit 1; }
+	@$(BIN)/python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + "/public/test", timeout=3)' '$(HOST)' 2>/dev/null \
+	  || { echo "make locust: nothing answers at $(HOST)/public/test; run make serve in another terminal first (or give HOST=)"; exit 1; }
+	@$(BIN)/locust -f benchmarks/locustfiles/$(SCENARIO).py --host '$(HOST)' --web-host 127.0.0.1 --web-port 8089 $(LOCUST_ARGS)
 
 clean:
 	rm -rf .venv site .pytest_cache .mypy_cache .ruff_cache *.egg-info

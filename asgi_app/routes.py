@@ -10,7 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request,
 from fastapi.concurrency import run_in_threadpool
 
 from common.http import MERGE_IN_PROGRESS, PUBLIC_MESSAGE, RESOURCE_BUSY, media_type_problem, retry_after_header
-from common.lock import Hold, MergeLock
+from common.lock import Hold, MergeLock, take_or_time_left
 from common.models import (
     MERGE_STATUS_ERRORS,
     START_MERGE_ERRORS,
@@ -81,11 +81,9 @@ async def start_merge(
 ) -> MergeAccepted:
     """Take the shared resource and start a merge in the background, or answer 409 if it is held."""
     # lock I/O runs in a worker thread so that a slow SQLite or Redis never stalls the event loop
-    hold = await run_in_threadpool(merge_lock.try_acquire, body.branch_name, settings.merge_seconds)
-    if hold is None:
-        current = await run_in_threadpool(merge_lock.status)
-        seconds_left = current.seconds_left if current else 0.0
-        raise HTTPException(409, detail=RESOURCE_BUSY, headers={"Retry-After": retry_after_header(seconds_left)})
+    hold = await run_in_threadpool(take_or_time_left, merge_lock, body.branch_name, settings.merge_seconds)
+    if not isinstance(hold, Hold):
+        raise HTTPException(409, detail=RESOURCE_BUSY, headers={"Retry-After": retry_after_header(hold)})
     background_tasks.add_task(run_merge, merge_lock, hold, settings.merge_seconds)
     response.headers["Location"] = "/merge"
     return MergeAccepted(message=MERGE_IN_PROGRESS, branch_name=hold.branch_name)

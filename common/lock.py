@@ -299,3 +299,13 @@ def open_merge_lock(lock_url: str) -> MergeLock:
     if scheme in {"redis", "rediss", "unix"}:
         return RedisLock(lock_url)
     raise LockConfigError(f"LOCK_URL={lock_url!r}: the scheme must be memory://, sqlite:/// or redis://")
+
+
+def take_or_time_left(merge_lock: MergeLock, branch_name: str, ttl: float) -> Hold | float:
+    """Take the resource, or return the seconds its current holder has left (0 if the hold just ended)."""
+    # one call for both answers, so the ASGI app crosses to a worker thread once per request, not twice
+    hold = merge_lock.try_acquire(branch_name, ttl)
+    if hold is not None:
+        return hold
+    current = merge_lock.status()
+    return current.seconds_left if current else 0.0

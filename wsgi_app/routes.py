@@ -11,7 +11,7 @@ from flask import current_app
 from flask_openapi3 import APIBlueprint
 
 from common.http import MERGE_IN_PROGRESS, PUBLIC_MESSAGE, RESOURCE_BUSY, retry_after_header
-from common.lock import Hold, MergeLock
+from common.lock import Hold, MergeLock, take_or_time_left
 from common.models import (
     MERGE_STATUS_ERRORS,
     START_MERGE_ERRORS,
@@ -61,11 +61,9 @@ def run_merge(merge_lock: MergeLock, hold: Hold, merge_seconds: float) -> None:
 def start_merge(body: MergeRequest) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Take the shared resource and start a merge in the background, or answer 409 if it is held."""
     merge_lock, settings = get_merge_lock(), get_settings()
-    hold = merge_lock.try_acquire(body.branch_name, settings.merge_seconds)
-    if hold is None:
-        current = merge_lock.status()
-        seconds_left = current.seconds_left if current else 0.0
-        abort_json(409, RESOURCE_BUSY, headers={"Retry-After": retry_after_header(seconds_left)})
+    hold = take_or_time_left(merge_lock, body.branch_name, settings.merge_seconds)
+    if not isinstance(hold, Hold):
+        abort_json(409, RESOURCE_BUSY, headers={"Retry-After": retry_after_header(hold)})
     # a daemon thread: a worker that is shutting down does not wait for it; the lock's TTL frees the hold
     merge = threading.Thread(target=run_merge, args=(merge_lock, hold, settings.merge_seconds), daemon=True)
     merge.start()

@@ -1,0 +1,1 @@
+"""The benchmark harness: every server configuration, measured fairly, drawn as charts."""

@@ -1,0 +1,49 @@
+"""What every locustfile here shares: the default host, the LAB_MS knob, and one way to judge an answer.
+
+Locust puts a locustfile's own folder on sys.path while it imports it, so `from _common import ...`
+works with `locust -f benchmarks/locustfiles/iowait.py` and with `python benchmarks/locustfiles/iowait.py`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from locust.contrib.fasthttp import ResponseContextManager
+
+# the FastAPI app of `make serve`; --host (or the host field of the web UI) points elsewhere
+DEFAULT_HOST = "http://127.0.0.1:8000"
+
+
+def lab_ms(default: int) -> int:
+    """Milliseconds each /lab request asks the server to spend: LAB_MS from the environment, or `default`."""
+    value = os.environ.get("LAB_MS", str(default))
+    if not value.isdigit():
+        raise SystemExit(f"LAB_MS={value!r} is not a whole number of milliseconds (0 to 2000), e.g. LAB_MS=100")
+    return int(value)
+
+
+def judge(response: ResponseContextManager, expected: Mapping[int, object]) -> bool:
+    """Mark `response` a success if its status is one of `expected` with exactly that status's JSON body.
+
+    Use it inside `with self.client.get(..., catch_response=True) as response:`; compare parts that
+    change from answer to answer (a pid, a countdown) with `unittest.mock.ANY`.
+    """
+    status = response.status_code
+    if status == 0:  # no answer at all: refused, reset or timed out; FastHttpUser keeps the reason
+        response.failure(response.error or "no response")
+        return False
+    if status not in expected:
+        wanted = " or ".join(str(code) for code in expected)
+        response.failure(f"status {status}, expected {wanted}: {(response.text or '')[:200]}")
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        response.failure(f"status {status} with a body that is not JSON: {(response.text or '')[:200]}")
+        return False
+    if body != expected[status]:
+        response.failure(f"status {status} with body {body!r}, expected {expected[status]!r}")
+        return False
+    response.success()
+    return True
