@@ -30,12 +30,14 @@ def documented(errors: dict[int, tuple[Any, str]]) -> dict[int | str, dict[str, 
     return {status: {"model": model, "description": text} for status, (model, text) in errors.items()}
 
 
-def get_merge_lock(request: Request) -> MergeLock:
+# async def, though they only read an attribute: FastAPI runs a plain def dependency in its thread
+# pool, and two hops to a worker thread per request cost more than the whole busy path of POST /merge
+async def get_merge_lock(request: Request) -> MergeLock:
     """The lock that create_app opened in this worker process."""
     return request.app.state.merge_lock  # type: ignore[no-any-return]
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was built with."""
     return request.app.state.settings  # type: ignore[no-any-return]
 

@@ -150,7 +150,7 @@ SUITES: dict[str, list[Run]] = {
         *_grid(["uvicorn"], "blocking", [10, 100]),
         *_grid(["uvicorn"], "threadpool", [10, 40, 100]),
         *_grid(["uvicorn", UVICORN_N, "gunicorn-sync-w1", SYNC_N, "gunicorn-gthread"], "cpu", [10]),
-        *_grid(["uvicorn", SYNC_N], "merge", [50]),
+        *_grid(["uvicorn", "gunicorn-sync-w1", SYNC_N], "merge", [50]),
         *_grid(["uvicorn", SYNC_N], "mixed", [50]),
         Run("uvicorn", "hello", 50, access_log=True),
         Run("gunicorn-sync-w1", "hello", 50, access_log=True),
