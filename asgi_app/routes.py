@@ -8,9 +8,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 
-from common.http import MERGE_IN_PROGRESS, PUBLIC_MESSAGE, RESOURCE_BUSY, media_type_problem, retry_after_header
-from common.lock import Hold, MergeLock, take_or_time_left
+from common.http import (
+    MERGE_IN_PROGRESS,
+    PUBLIC_MESSAGE,
+    RESOURCE_BUSY,
+    media_type_problem,
+    retry_after_header,
+    too_deep_issue,
+)
+from common.lock import Hold, MergeLock, finish_merge, take_or_time_left
 from common.models import (
     MERGE_STATUS_ERRORS,
     START_MERGE_ERRORS,
@@ -43,10 +51,15 @@ async def get_settings(request: Request) -> Settings:
 
 
 async def require_json_body(request: Request) -> None:
-    """Refuse a body that is not sent as JSON with 415, naming the header to send."""
-    problem = media_type_problem(request.headers.get("content-type"), has_body=bool(await request.body()))
+    """Refuse a body that is not sent as JSON with 415, naming the header to send, and one nested too deep."""
+    body = await request.body()
+    problem = media_type_problem(request.headers.get("content-type"), has_body=bool(body))
     if problem is not None:
         raise HTTPException(status_code=415, detail=problem)
+    # FastAPI has parsed the body already, but runs this before it validates (and echoes) the body
+    too_deep = too_deep_issue(body)
+    if too_deep is not None:
+        raise RequestValidationError([too_deep])
 
 
 MergeLockDependency = Annotated[MergeLock, Depends(get_merge_lock)]
@@ -64,8 +77,7 @@ async def run_merge(merge_lock: MergeLock, hold: Hold, merge_seconds: float) -> 
     logger.info("merge of %r started: holding the shared resource for %.1f s", hold.branch_name, merge_seconds)
     # an await, not time.sleep: the event loop serves other requests while this merge waits
     await asyncio.sleep(merge_seconds)
-    released = await run_in_threadpool(merge_lock.release, hold)
-    logger.info("merge of %r ended: %s", hold.branch_name, "released" if released else "its hold had expired")
+    await run_in_threadpool(finish_merge, merge_lock, hold, logger)
 
 
 @router.post(

@@ -65,11 +65,45 @@ def invalid_json_issue(error: ValueError) -> dict[str, Any]:
     }
 
 
+# our bodies are one level deep; json.loads gives up near 1000 levels, or fewer, as it shares the stack
+# with the server, and echoing a deep input back in a 422 can overflow where parsing it did not
+MAX_JSON_NESTING = 32
+
+
+def too_deep_issue(raw: bytes) -> dict[str, Any] | None:
+    """Return the 422 issue for a JSON body nested more than MAX_JSON_NESTING levels, or None."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_NESTING:
+        return None  # it cannot be that deep, and two counts cost next to nothing
+    depth, in_string, escaped = 0, False, False
+    for position, byte in enumerate(raw):
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (byte == ord("\\"), byte != ord('"'))
+        elif byte == ord('"'):
+            in_string = True
+        elif byte in b"[{":
+            depth += 1
+            if depth > MAX_JSON_NESTING:
+                reason = f"nested more than {MAX_JSON_NESTING} levels deep"
+                return {
+                    "type": "json_invalid",
+                    "loc": ["body", position],
+                    "msg": "JSON decode error",
+                    "input": {},
+                    "ctx": {"error": reason},
+                }
+        elif byte in b"]}":
+            depth -= 1
+    return None
+
+
 def decode_json_object(raw: bytes) -> dict[str, Any]:
     """Decode a request body into a JSON object, or raise BodyValidationError in FastAPI's shape."""
     # FastAPI gets this from Starlette and pydantic; the Flask app calls it so both give the same 422s
     if not raw:
         raise BodyValidationError([{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}])
+    too_deep = too_deep_issue(raw)
+    if too_deep is not None:
+        raise BodyValidationError([too_deep])
     try:
         document = json.loads(raw)
     except ValueError as error:

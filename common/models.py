@@ -12,6 +12,16 @@ BRANCH_NAME_MAX_LENGTH = 255
 # characters git refuses anywhere in a ref name (see `git help check-ref-format`)
 _FORBIDDEN_CHARACTERS = set(" ~^:?*[\\\x7f")
 
+# the rules of branch_name_problem as one regular expression (ECMA-262, as OpenAPI uses), so that the
+# OpenAPI documents describe the names the apps accept; tests/fuzz checks that the two always agree
+BRANCH_NAME_PATTERN = (
+    r"^(?!@$)"  # not the single character @
+    r"(?![-/.])"  # not starting with -, / or .
+    # nowhere .., @{, // or a component starting with . or ending in .lock; not ending in / or .
+    r"(?![\s\S]*(?:\.\.|@\{|//|/\.|\.lock/|\.lock$|/$|\.$))"
+    r"[^\x00-\x20~^:?*\[\\\x7f]+$"  # no control character, space, DEL or any of ~ ^ : ? * [ \
+)
+
 
 def branch_name_problem(name: str) -> str | None:
     """Return why `git check-ref-format --branch` would refuse this name, or None if it is valid."""
@@ -52,7 +62,13 @@ def _check_branch_name(name: str) -> str:
 
 BranchName = Annotated[
     str,
-    Field(min_length=1, max_length=BRANCH_NAME_MAX_LENGTH, examples=["feature/login"]),
+    # the pattern is documentation only: _check_branch_name enforces it, with a message naming the rule broken
+    Field(
+        min_length=1,
+        max_length=BRANCH_NAME_MAX_LENGTH,
+        examples=["feature/login"],
+        json_schema_extra={"pattern": BRANCH_NAME_PATTERN},
+    ),
     AfterValidator(_check_branch_name),
 ]
 

@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 
 from flask import Flask, Response, abort, current_app, jsonify, request
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -33,12 +34,24 @@ def abort_json(status: int, detail: Any, headers: dict[str, str] | None = None) 
 def validation_error(error: ValidationError) -> Response:
     """Answer 422 in FastAPI's shape: flask-openapi3 reports locations inside the model, FastAPI from the request."""
     location = REQUEST_LOCATIONS[error.title]
-    issues = json.loads(error.json(include_url=False))
-    for issue in issues:
-        issue["loc"] = [location, *issue["loc"]]
-    response = jsonify(detail=issues)
+    # not error.json(): pydantic's serializer fails (a 500) on an input with a lone surrogate, such as
+    # {"branch_name": "\\ud800"}, or nested more than 255 levels deep; the input was read from JSON, so
+    # jsonify can echo it back as it is
+    response = jsonify(detail=[_jsonable_issue(issue, location) for issue in error.errors(include_url=False)])
     response.status_code = 422
     return response
+
+
+def _jsonable_issue(issue: ErrorDetails, location: str) -> dict[str, Any]:
+    jsonable: dict[str, Any] = {**issue, "loc": [location, *issue["loc"]]}
+    if "ctx" in issue:
+        # a ctx may hold an exception, as in FastAPI, where jsonable_encoder turns it into text
+        jsonable["ctx"] = {key: _json_scalar(value) for key, value in issue["ctx"].items()}
+    return jsonable
+
+
+def _json_scalar(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool | None) else str(value)
 
 
 def require_json_object_body() -> None:

@@ -1,0 +1,1 @@
+"""Property-based fuzzing: both apps against their own OpenAPI documents, with schemathesis."""
