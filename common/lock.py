@@ -13,11 +13,13 @@ process on one machine, `redis://` is every machine that reaches the same Redis.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
 import time
 import uuid
+import weakref
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +123,37 @@ class MemoryLock:
         """Nothing to let go of."""
 
 
+def _why_unusable(path: Path, error: Exception) -> str:
+    """Name the usual cause that SQLite's "unable to open database file" or mkdir's "File exists" leaves out."""
+    try:
+        if path.is_dir():
+            return "it is a directory"
+        nearest = next(folder for folder in path.parents if folder.exists())
+        if not nearest.is_dir():
+            return f"{str(nearest)!r} is not a directory"
+        if not os.access(nearest, os.W_OK):
+            # the folder must be writable even when the file exists: SQLite creates -wal and -shm beside it
+            return f"{error} (this user cannot write to {str(nearest)!r})"
+    except OSError:
+        pass
+    return str(error)
+
+
+# --8<-- [start:thread-connection]
+class _ThreadConnection:
+    """One thread's SQLite connection, closed when the thread ends and its thread-local storage lets go of it."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        self.pid = os.getpid()
+
+    def __del__(self) -> None:
+        self.connection.close()
+
+
+# --8<-- [end:thread-connection]
+
+
 class SqliteLock:
     """A lock row in a SQLite file. Scope: every process on one machine that opens the same file.
 
@@ -134,7 +167,9 @@ class SqliteLock:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._local = threading.local()
-        self._opened: list[sqlite3.Connection] = []
+        # weak references: each thread's local storage owns its connection, so a thread that ends (a Flask
+        # merge thread, an AnyIO pool thread let go when idle) closes it; close() reaches those still open
+        self._opened: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
         self._opened_mutex = threading.Lock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,23 +182,23 @@ class SqliteLock:
                     " branch_name TEXT NOT NULL, expires_at REAL NOT NULL)"
                 )
         except (OSError, sqlite3.Error) as error:
-            raise LockConfigError(f"cannot use SQLite file {str(path)!r}: {error}") from None
+            raise LockConfigError(f"cannot use SQLite file {str(path)!r}: {_why_unusable(path, error)}") from None
 
     def _connection(self) -> sqlite3.Connection:
         # one connection per thread and process, kept: a connection must not cross threads (nor a fork),
         # and a new one pays ~0.25 ms on its first statement to read the schema and map the WAL index;
         # isolation_level=None lets us issue BEGIN IMMEDIATE ourselves
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None or self._local.pid != os.getpid():
+        held: _ThreadConnection | None = getattr(self._local, "held", None)
+        if held is None or held.pid != os.getpid():
             connection = sqlite3.connect(self._path, timeout=5.0, isolation_level=None, check_same_thread=False)
-            self._local.connection, self._local.pid = connection, os.getpid()
+            held = self._local.held = _ThreadConnection(connection)
             with self._opened_mutex:
-                self._opened.append(connection)
-        return connection
+                self._opened.add(held)
+        return held.connection
 
     def _failed(self, error: sqlite3.Error) -> LockUnavailableError:
-        # a connection that failed may be mid-transaction or broken: this thread opens a new one next time
-        self._local.connection = None
+        # a connection that failed may be mid-transaction or broken: close it, this thread opens a new one next time
+        self._local.held = None
         return LockUnavailableError(f"SQLite lock at {str(self._path)!r} failed: {error}")
 
     def try_acquire(self, branch_name: str, ttl: float) -> Hold | None:
@@ -212,8 +247,8 @@ class SqliteLock:
     def close(self) -> None:
         """Close every connection this lock opened, in any thread."""
         with self._opened_mutex:
-            for connection in self._opened:
-                connection.close()
+            for held in list(self._opened):
+                held.connection.close()
             self._opened.clear()
 
 
@@ -226,12 +261,23 @@ class RedisLock:
 
     scope = "many machines"
 
+    # --8<-- [start:redis-client]
     def __init__(self, url: str, socket_timeout: float = 2.0) -> None:
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         self._redis = redis
-        self._client = redis.Redis.from_url(url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout)
+        # no retries, said explicitly: the app answers 503 + Retry-After after one socket_timeout. from_url
+        # retries nothing today, but redis-py's Redis(host=...) retries 10 times with backoff, which took
+        # 26 s against a frozen Redis (docs/many/faults.md). A connection that a restarted Redis closed is
+        # still replaced: the pool checks each connection before handing it out
+        self._client = redis.Redis.from_url(
+            url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout, retry=Retry(NoBackoff(), 0)
+        )
         self._key = f"wsgi-vs-asgi:{RESOURCE_NAME}"
+
+    # --8<-- [end:redis-client]
 
     def try_acquire(self, branch_name: str, ttl: float) -> Hold | None:
         """Take the resource for `ttl` seconds if it is free."""
@@ -299,6 +345,22 @@ def open_merge_lock(lock_url: str) -> MergeLock:
     if scheme in {"redis", "rediss", "unix"}:
         return RedisLock(lock_url)
     raise LockConfigError(f"LOCK_URL={lock_url!r}: the scheme must be memory://, sqlite:/// or redis://")
+
+
+# --8<-- [start:finish-merge]
+def finish_merge(merge_lock: MergeLock, hold: Hold, logger: logging.Logger) -> None:
+    """Release a merge's hold and log how the merge ended; a lock backend that is down is logged, not raised."""
+    try:
+        released = merge_lock.release(hold)
+    except LockUnavailableError as error:
+        # the merge runs after its response was sent, so there is no client to answer 503 to, and an
+        # exception would only print a traceback: the hold's TTL frees the resource on its own
+        logger.warning("merge of %r ended, but its hold could not be released: %s", hold.branch_name, error)
+        return
+    logger.info("merge of %r ended: %s", hold.branch_name, "released" if released else "its hold had expired")
+
+
+# --8<-- [end:finish-merge]
 
 
 def take_or_time_left(merge_lock: MergeLock, branch_name: str, ttl: float) -> Hold | float:

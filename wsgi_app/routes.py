@@ -11,7 +11,7 @@ from flask import current_app
 from flask_openapi3 import APIBlueprint
 
 from common.http import MERGE_IN_PROGRESS, PUBLIC_MESSAGE, RESOURCE_BUSY, retry_after_header
-from common.lock import Hold, MergeLock, take_or_time_left
+from common.lock import Hold, MergeLock, finish_merge, take_or_time_left
 from common.models import (
     MERGE_STATUS_ERRORS,
     START_MERGE_ERRORS,
@@ -53,8 +53,7 @@ def run_merge(merge_lock: MergeLock, hold: Hold, merge_seconds: float) -> None:
     logger.info("merge of %r started: holding the shared resource for %.1f s", hold.branch_name, merge_seconds)
     # a blocking sleep is fine here: this thread does nothing else, and the worker keeps serving
     time.sleep(merge_seconds)
-    released = merge_lock.release(hold)
-    logger.info("merge of %r ended: %s", hold.branch_name, "released" if released else "its hold had expired")
+    finish_merge(merge_lock, hold, logger)
 
 
 @api.post("/merge", responses={202: MergeAccepted, **documented(START_MERGE_ERRORS)})
