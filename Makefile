@@ -14,7 +14,7 @@ endif
 
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install serve test lint format docs docs-serve locust clean
+.PHONY: install serve test lint format docs docs-serve locust clean scaleout soak slowclients
 
 install: $(INSTALLED)
 
@@ -44,6 +44,18 @@ demo: install
 ## bench: every server configuration, 3 repeats (BENCH_ARGS="--suite demo --repeats 1", see --help)
 bench: install
 	@$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+## scaleout: Uvicorn and Gunicorn instances behind nginx share one Redis; a merge crowd for 60 s (SCALEOUT_ARGS="--duration 20")
+scaleout: install
+	@$(BIN)/python -m benchmarks.scaleout $(SCALEOUT_ARGS)
+
+## soak: 3 minutes of the mixed scenario per app, with RSS, file descriptors and threads (SOAK_ARGS="--duration 60")
+soak: install
+	@$(BIN)/python -m benchmarks.soak $(SOAK_ARGS)
+
+## slowclients: 0 to 50 slow clients against each server, directly and behind nginx, about 70 s (SLOWCLIENTS_ARGS="--help")
+slowclients: install
+	@$(BIN)/python -m benchmarks.slowclients $(SLOWCLIENTS_ARGS)
 
 ## test: lint, the strict docs build, then every test
 test: install lint docs

@@ -22,12 +22,18 @@ bind = os.environ.get("WSGI_BIND", "127.0.0.1:8001")
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
 worker_class = "sync"
 
-# a sync worker stuck longer than this on one request is killed and replaced by the master
+# a sync worker stuck longer than this on one request is killed and replaced by the master; it is also
+# the only bound on how long a sync worker waits for a slow client to finish sending (docs/many/limits.md)
 timeout = 30
 # time a worker gets to finish in-flight requests after SIGTERM
 graceful_timeout = 30
 # a sync worker does not keep connections open between requests, so this only matters for gthread
 keepalive = 5
+# the largest request head a worker reads (gunicorn's defaults, written out): a longer request line is a
+# 414, a longer header line or more header lines a 431; Uvicorn with httptools has no such limit
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 
 # gunicorn's control socket has one default path per user, which every gunicorn on the machine would
 # share; the tests and the benchmarks run several side by side, and nothing here uses the socket
