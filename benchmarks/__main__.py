@@ -4,6 +4,7 @@ python -m benchmarks                       # the full suite, 3 repeats of 10 s (
 python -m benchmarks --suite demo --repeats 1 --duration 5
 python -m benchmarks --servers uvicorn,gunicorn-sync-w1 --scenarios hello,io
 python -m benchmarks --generator wrk       # raw throughput of GET scenarios
+python -m benchmarks --processes 4         # Locust distributed: a master and 4 worker processes
 python -m benchmarks --list                # the configurations and scenarios
 python -m benchmarks --report benchmarks/results/<timestamp>   # redraw from results.json
 """
@@ -31,12 +32,17 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3, help="fresh-server repeats of each run (default 3)")
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per run (default 10)")
     parser.add_argument("--generator", choices=["locust", "wrk"], default="locust")
+    parser.add_argument(
+        "--processes", type=int, metavar="N", help="Locust distributed: a master and N workers (Locust's --processes)"
+    )
     parser.add_argument("--out", type=Path, help="results folder (default benchmarks/results/<timestamp>)")
     parser.add_argument("--list", action="store_true", help="list configurations, scenarios and suites")
     parser.add_argument("--report", type=Path, metavar="FOLDER", help="redraw report and charts from results.json")
     arguments = parser.parse_args(argv)
     if arguments.repeats < 1 or not 1 <= arguments.duration <= 600:
         parser.error("--repeats must be ≥ 1 and --duration between 1 and 600 seconds")
+    if arguments.processes is not None and (arguments.processes < 1 or arguments.generator == "wrk"):
+        parser.error("--processes must be ≥ 1, and only with --generator locust")
     for option, table in [("servers", SERVERS), ("scenarios", SCENARIOS)]:
         chosen = getattr(arguments, option)
         unknown = [name for name in (chosen.split(",") if chosen else []) if name not in table]
@@ -58,7 +64,7 @@ def select(arguments: argparse.Namespace) -> tuple[list[Run], list[str]]:
             runs = [run for run in runs if run.server != server]
     if arguments.generator == "wrk":
         for scenario in sorted({run.scenario for run in runs if not SCENARIOS[run.scenario].wrk_ok}):
-            skipped.append(f"{scenario}: skipped, wrk sends only GETs (use --generator locust)")
+            skipped.append(f"{scenario}: skipped, wrk has no script for it (use --generator locust)")
         runs = [run for run in runs if SCENARIOS[run.scenario].wrk_ok]
     return runs, skipped
 
@@ -89,7 +95,7 @@ def print_summary(summaries: list[report.Summary]) -> None:
         print(f"{summary.run.key:<44} {figures}{flag}")
     print("\nchecks:")
     for check in report.checks(summaries):
-        verdict = {True: "pass", False: "FAIL", None: "n/a "}[check.passed]
+        verdict = check.verdict
         print(f"  [{verdict}] {check.name}: {check.detail}")
 
 
@@ -122,11 +128,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     folder = arguments.out or new_results_folder()
     folder.mkdir(parents=True, exist_ok=True)
-    server_pin, generator_pin = pinning()
+    server_pin, generator_pin = pinning(arguments.processes)
     settings = {
         "suite": arguments.suite, "repeats": arguments.repeats, "duration_s": arguments.duration,
         "generator": arguments.generator, "server_cpus": " ".join(server_pin[2:]) or "all",
         "generator_cpus": " ".join(generator_pin[2:]) or "all",
+        "generator_processes": f"1 master + {arguments.processes} workers" if arguments.processes else "1",
     }  # fmt: skip
     env = report.environment(settings)
     print(f"{len(runs)} runs × {arguments.repeats} repeats × {arguments.duration} s → {folder}")
@@ -137,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
             for run in runs:
                 progress.set_description(f"{run.key} #{repeat}")
                 try:
-                    measurements.append(measure(run, repeat, arguments.duration, arguments.generator, folder).as_dict())
+                    measurement = measure(run, repeat, arguments.duration, arguments.generator, folder,
+                                          arguments.processes)  # fmt: skip
+                    measurements.append(measurement.as_dict())
                 except (RuntimeError, OSError, ValueError) as error:
                     errors += 1
                     tqdm.write(f"{run.key} #{repeat}: failed: {str(error).splitlines()[0]}")

@@ -97,7 +97,8 @@ class Scenario:
     path: str  # what wrk requests; locust's users follow their locustfile
     server_env: dict[str, str] = field(default_factory=dict)
     lab_ms: int | None = None
-    wrk_ok: bool = True  # wrk sends GETs only
+    wrk_ok: bool = True  # wrk sends GETs, or what wrk_script tells it to; mixed needs two kinds of users
+    wrk_script: str | None = None  # a Lua script in benchmarks/wrk/, for a POST and for judging answers
     locust_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -111,7 +112,12 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("cpu", "cpu.py", "/lab/cpu?ms=50", lab_ms=50),
         # a long hold: after the first 202 every POST takes the busy path (409) that the check measures
         Scenario(
-            "merge", "merge.py", "/merge", {"MERGE_SECONDS": "3600"}, wrk_ok=False, locust_env={"THINK_TIME": "0"}
+            "merge",
+            "merge.py",
+            "/merge",
+            {"MERGE_SECONDS": "3600"},
+            wrk_script="merge.lua",
+            locust_env={"THINK_TIME": "0"},
         ),
         Scenario("mixed", "mixed.py", "/public/test", server_env={"MERGE_SECONDS": "2"}, wrk_ok=False),
     ]

@@ -1,4 +1,8 @@
-"""Start real servers (uvicorn, gunicorn, redis-server) on free loopback ports, and stop them."""
+"""Start real servers (uvicorn, gunicorn) on free loopback ports, and stop them.
+
+redis-server and nginx start from benchmarks/launch.py, which the scale-out run shares; they are imported here
+so that every test finds every launcher in one place.
+"""
 
 from __future__ import annotations
 
@@ -16,15 +20,12 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.launch import free_port, stop
+from benchmarks.launch import run_nginx as run_nginx
+from benchmarks.launch import run_redis as run_redis
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    """Ask the kernel for a port nobody listens on."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -91,17 +92,6 @@ def _wait_until_ready(server: RunningServer, deadline_seconds: float = 30.0) -> 
     raise RuntimeError(f"{server.config.id} did not answer within {deadline_seconds} s:\n{server.log()}")
 
 
-def stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    """SIGTERM the process group, and SIGKILL it if it has not exited in time."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 @contextmanager
 def run_server(config: ServerConfig, env: dict[str, str]) -> Iterator[RunningServer]:
     """Serve an app with a real server on a free port; `env` holds MERGE_SECONDS, LOCK_URL and so on."""
@@ -127,25 +117,55 @@ def run_server(config: ServerConfig, env: dict[str, str]) -> Iterator[RunningSer
             stop(process)
 
 
-@contextmanager
-def run_redis(redis_server: str) -> Iterator[str]:
-    """Start a throwaway redis-server on a free port, with no persistence; yield its URL."""
-    port = free_port()
-    command = [redis_server, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
+class RedisProcess:
+    """A throwaway redis-server on one loopback port, which a test can stop, start again, freeze and thaw."""
+
+    def __init__(self, redis_server: str) -> None:
+        self.redis_server = redis_server
+        self.port = free_port()
+        self.url = f"redis://{HOST}:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start redis-server on the same port as before, with no persistence: it comes back empty."""
+        command = [self.redis_server, "--port", str(self.port), "--bind", HOST, "--save", "", "--appendonly", "no"]
+        quiet = subprocess.DEVNULL
+        process = subprocess.Popen(command, stdout=quiet, stderr=quiet, start_new_session=True)
+        self.process = process
         deadline = time.monotonic() + 10
         while True:
             try:
-                with socket.create_connection((HOST, port), timeout=0.2):
-                    break
+                with socket.create_connection((HOST, self.port), timeout=0.2):
+                    return
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    raise RuntimeError(f"redis-server did not start:\n{output}") from None
+                    raise RuntimeError(f"redis-server did not start on port {self.port}") from None
                 time.sleep(0.05)
-        yield f"redis://{HOST}:{port}/0"
+
+    def stop(self) -> None:
+        """Stop redis-server (SIGTERM); its holds are gone, as after any restart without persistence."""
+        if self.process is not None:
+            self.thaw()  # a frozen process would not act on SIGTERM
+            stop(self.process)
+            self.process = None
+
+    def freeze(self) -> None:
+        """SIGSTOP: the port still accepts connections (the kernel does that), but nothing answers."""
+        if self.process is not None:
+            os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT: a frozen redis-server carries on where it stopped."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+
+
+@contextmanager
+def run_restartable_redis(redis_server: str) -> Iterator[RedisProcess]:
+    """Start a redis-server that the test may stop and start again on the same port; stop it at the end."""
+    redis_process = RedisProcess(redis_server)
+    redis_process.start()
+    try:
+        yield redis_process
     finally:
-        stop(process)
-        if process.stdout:
-            process.stdout.close()
+        redis_process.stop()
