@@ -56,6 +56,11 @@ def invalid_json_issue(error: ValueError) -> dict[str, Any]:
         position, reason = error.pos, error.msg
     else:
         position, reason = 0, str(error)
+    return _json_invalid(position, reason)
+
+
+def _json_invalid(position: int, reason: str) -> dict[str, Any]:
+    """One json_invalid issue in FastAPI's shape, at `position` in the body."""
     return {
         "type": "json_invalid",
         "loc": ["body", position],
@@ -83,14 +88,7 @@ def too_deep_issue(raw: bytes) -> dict[str, Any] | None:
         elif byte in b"[{":
             depth += 1
             if depth > MAX_JSON_NESTING:
-                reason = f"nested more than {MAX_JSON_NESTING} levels deep"
-                return {
-                    "type": "json_invalid",
-                    "loc": ["body", position],
-                    "msg": "JSON decode error",
-                    "input": {},
-                    "ctx": {"error": reason},
-                }
+                return _json_invalid(position, f"nested more than {MAX_JSON_NESTING} levels deep")
         elif byte in b"]}":
             depth -= 1
     return None
