@@ -14,19 +14,29 @@ endif
 
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install serve test lint format docs docs-serve locust clean scaleout soak slowclients
+.PHONY: install lock serve test lint format docs docs-serve locust clean scaleout soak slowclients
+
+PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
 install: $(INSTALLED)
 
-$(INSTALLED): pyproject.toml
+# every package at the version and hash requirements.lock names, then the project itself, built offline
+$(INSTALLED): pyproject.toml requirements.lock
 ifneq ($(CONDA_DEFAULT_ENV),wsgi-vs-asgi)
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "make: Python 3.11 or newer is needed (PYTHON=$(PYTHON))"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11, 5) <= sys.version_info < (3, 14))' \
+	  || { echo "make: Python 3.11.5 to 3.13 is needed (PYTHON=$(PYTHON) is $$($(PYTHON) -V 2>&1))"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv .venv
 endif
-	@echo "installing pinned dependencies into $(BIN)/.. (first run only)"
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@echo "installing the locked dependencies (requirements.lock) into $(BIN)/.. (first run only)"
+	@$(PIP) install --require-hashes --only-binary :all: -r requirements.lock
+	@$(PIP) install --no-deps --no-build-isolation -e .
 	@touch $@
+
+## lock: write requirements.lock again from pyproject.toml: every version, for Python 3.11.5 to 3.13, with hashes
+lock: install
+	@$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11.5 --generate-hashes \
+	  --custom-compile-command "make lock" --quiet --output-file requirements.lock
+	@echo "requirements.lock written; make install installs it"
 
 ## serve: FastAPI on 127.0.0.1:8000 and Flask on 127.0.0.1:8001, logs prefixed, Ctrl-C stops both
 serve: install

@@ -1,4 +1,4 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory. Compare with wsgi_app/app.py: the same steps, in the same order."""
 
 from __future__ import annotations
 
@@ -6,16 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
 
-from asgi_app import errors, lab, routes
-from asgi_app.middleware import BodySizeLimitMiddleware, HeadAsGetMiddleware
+from asgi_app import body, docs, errors, lab, methods, routes
 from common.lock import open_merge_lock
 from common.logs import app_logger
 from common.settings import Settings, load_settings
-from common.swagger_ui import SWAGGER_CSS, SWAGGER_FAVICON, SWAGGER_JS, SWAGGER_UI_URL, swagger_ui_directory
 
 TITLE = "WSGI vs ASGI: the FastAPI app"
 
@@ -35,28 +30,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             merge_lock.close()
 
-    # docs_url=None: FastAPI's own /docs loads Swagger UI from a CDN; ours below serves installed files
+    # docs_url=None: FastAPI's own /docs loads Swagger UI from a CDN, docs.py serves the installed files
     app = FastAPI(title=TITLE, version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.merge_lock = merge_lock
-    app.include_router(routes.router)
-    if settings.lab_endpoints:
-        app.include_router(lab.router)
-    errors.init_app(app)
 
-    app.mount(SWAGGER_UI_URL, StaticFiles(directory=swagger_ui_directory()), name="swagger-ui")
-
-    @app.get("/docs", include_in_schema=False)
-    async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title=f"{TITLE} - Swagger UI",
-            swagger_js_url=SWAGGER_JS,
-            swagger_css_url=SWAGGER_CSS,
-            swagger_favicon_url=SWAGGER_FAVICON,
-        )
-
-    # the last one added runs first: limit the body before anything reads it
-    app.add_middleware(HeadAsGetMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    # each module wires its own part, in this order: the methods before the routes (Flask decides at each
+    # route whether it answers OPTIONS), the OpenAPI document after them
+    for part in (body, methods, routes, lab, errors, docs):
+        part.init_app(app, settings)
     return app

@@ -1,4 +1,4 @@
-"""The /lab routes of the FastAPI app, each isolating one lesson. Compare with wsgi_app/lab.py."""
+"""The /lab routes of the FastAPI app, each isolating one lesson. Compare with wsgi_app/lab.py: the same routes."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ import os
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, FastAPI, Query
 
-from asgi_app.routes import documented
+from asgi_app.body import JsonBodyRoute
+from asgi_app.docs import documented
 from common.lab import burn_cpu
 from common.models import LAB_ERRORS, LabQuery, LabResult
+from common.settings import Settings
 
-router = APIRouter(prefix="/lab", tags=["lab"], responses=documented(LAB_ERRORS))
+router = APIRouter(prefix="/lab", tags=["lab"], responses=documented(LAB_ERRORS), route_class=JsonBodyRoute)
 LabParameters = Annotated[LabQuery, Query()]
 
 
@@ -43,3 +45,9 @@ def lab_cpu(query: LabParameters) -> LabResult:
     """Burn `ms` of CPU in pure Python; it holds the GIL, so threads cannot run it in parallel."""
     burn_cpu(query.ms)
     return LabResult(waited_ms=query.ms, pid=os.getpid())
+
+
+def init_app(app: FastAPI, settings: Settings) -> None:
+    """Serve the /lab routes, unless LAB_ENDPOINTS=false."""
+    if settings.lab_endpoints:
+        app.include_router(router)

@@ -1,65 +1,34 @@
-"""The routes of the FastAPI app. Compare with wsgi_app/routes.py: same names, same order."""
+"""The routes of the FastAPI app. Compare with wsgi_app/routes.py: the same routes, in the same order."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
 
-from common.http import (
-    MERGE_IN_PROGRESS,
-    PUBLIC_MESSAGE,
-    RESOURCE_BUSY,
-    media_type_problem,
-    retry_after_header,
-    too_deep_issue,
-)
+from asgi_app.body import JsonBodyRoute
+from asgi_app.docs import documented
+from common.http import MERGE_IN_PROGRESS, PUBLIC_MESSAGE, RESOURCE_BUSY, retry_after_header
 from common.lock import Hold, MergeLock, finish_merge, take_or_time_left
-from common.models import (
-    MERGE_STATUS_ERRORS,
-    START_MERGE_ERRORS,
-    MergeAccepted,
-    MergeRequest,
-    MergeStatus,
-    Message,
-)
+from common.models import MERGE_STATUS_ERRORS, START_MERGE_ERRORS, MergeAccepted, MergeRequest, MergeStatus, Message
 from common.settings import Settings
 
 logger = logging.getLogger("asgi_app")
-router = APIRouter()
+router = APIRouter(route_class=JsonBodyRoute)
 
 
-def documented(errors: dict[int, tuple[Any, str]]) -> dict[int | str, dict[str, Any]]:
-    """Turn a table of error answers from common.models into FastAPI's `responses`."""
-    return {status: {"model": model, "description": text} for status, (model, text) in errors.items()}
-
-
-# async def, though they only read an attribute: FastAPI runs a plain def dependency in its thread
-# pool, and two hops to a worker thread per request cost more than the whole busy path of POST /merge
+# async def, though they only read an attribute: FastAPI runs a plain def dependency in its thread pool
 async def get_merge_lock(request: Request) -> MergeLock:
-    """The lock that create_app opened in this worker process."""
+    """The merge lock that create_app opened in this worker process."""
     return request.app.state.merge_lock  # type: ignore[no-any-return]
 
 
 async def get_settings(request: Request) -> Settings:
     """The settings the app was built with."""
     return request.app.state.settings  # type: ignore[no-any-return]
-
-
-async def require_json_body(request: Request) -> None:
-    """Refuse a body that is not sent as JSON with 415, naming the header to send, and one nested too deep."""
-    body = await request.body()
-    problem = media_type_problem(request.headers.get("content-type"), has_body=bool(body))
-    if problem is not None:
-        raise HTTPException(status_code=415, detail=problem)
-    # FastAPI has parsed the body already, but runs this before it validates (and echoes) the body
-    too_deep = too_deep_issue(body)
-    if too_deep is not None:
-        raise RequestValidationError([too_deep])
 
 
 MergeLockDependency = Annotated[MergeLock, Depends(get_merge_lock)]
@@ -75,17 +44,12 @@ async def public_test() -> Message:
 async def run_merge(merge_lock: MergeLock, hold: Hold, merge_seconds: float) -> None:
     """Simulate the merge: hold the shared resource for `merge_seconds`, then release it."""
     logger.info("merge of %r started: holding the shared resource for %.1f s", hold.branch_name, merge_seconds)
-    # an await, not time.sleep: the event loop serves other requests while this merge waits
+    # an await: the event loop serves other requests while this merge waits
     await asyncio.sleep(merge_seconds)
     await run_in_threadpool(finish_merge, merge_lock, hold, logger)
 
 
-@router.post(
-    "/merge",
-    status_code=202,
-    responses=documented(START_MERGE_ERRORS),
-    dependencies=[Depends(require_json_body)],
-)
+@router.post("/merge", status_code=202, responses=documented(START_MERGE_ERRORS))
 async def start_merge(
     body: MergeRequest,
     background_tasks: BackgroundTasks,
@@ -94,7 +58,7 @@ async def start_merge(
     settings: SettingsDependency,
 ) -> MergeAccepted:
     """Take the shared resource and start a merge in the background, or answer 409 if it is held."""
-    # lock I/O runs in a worker thread so that a slow SQLite or Redis never stalls the event loop
+    # lock I/O runs in a worker thread, so that a slow SQLite or Redis never stalls the event loop
     hold = await run_in_threadpool(take_or_time_left, merge_lock, body.branch_name, settings.merge_seconds)
     if not isinstance(hold, Hold):
         raise HTTPException(409, detail=RESOURCE_BUSY, headers={"Retry-After": retry_after_header(hold)})
@@ -110,3 +74,8 @@ async def merge_status(merge_lock: MergeLockDependency) -> MergeStatus:
     if current is None:
         return MergeStatus(busy=False, branch_name=None, retry_after=None)
     return MergeStatus(busy=True, branch_name=current.branch_name, retry_after=round(current.seconds_left, 1))
+
+
+def init_app(app: FastAPI, settings: Settings) -> None:
+    """Serve the contract's routes."""
+    app.include_router(router)

@@ -34,6 +34,61 @@ def body_too_large_detail(max_body_bytes: int) -> str:
     return f"Request body too large: the limit is {max_body_bytes} bytes (MAX_BODY_BYTES)"
 
 
+# an answer given before the body was read whole: the rest is left unread, so the connection cannot carry
+# another request
+CLOSE_CONNECTION = {"Connection": "close"}
+
+
+class BodyTooLargeError(Exception):
+    """A request body passed MAX_BODY_BYTES: each app's errors.py answers 413 with `detail`, and closes."""
+
+    def __init__(self, max_body_bytes: int) -> None:
+        self.detail = body_too_large_detail(max_body_bytes)
+        super().__init__(self.detail)
+
+
+class UnsupportedMediaTypeError(Exception):
+    """A body not sent as JSON: each app's errors.py answers 415 with `detail`, which names the header to send."""
+
+    def __init__(self, content_type: str | None) -> None:
+        self.detail = unsupported_media_type_detail(content_type)
+        super().__init__(self.detail)
+
+
+class BodyMeter:
+    """Counts one request's body as it arrives, and refuses it the moment it passes the limit.
+
+    Both apps' size-limit middlewares keep one per request: the ASGI one counts what `receive` delivers,
+    the WSGI one what `wsgi.input` reads.
+    """
+
+    def __init__(self, max_body_bytes: int, declared_length: str | None) -> None:
+        self.max_body_bytes = max_body_bytes
+        self.declared = int(declared_length) if declared_length and declared_length.isdigit() else None
+        self.received = 0
+
+    def declared_too_large(self) -> bool:
+        """Whether Content-Length alone is over the limit: then the answer comes before a byte is read."""
+        return self.declared is not None and self.declared > self.max_body_bytes
+
+    def count(self, piece: bytes) -> bytes:
+        """Add a piece of the body; raise BodyTooLargeError once the total passes the limit."""
+        self.received += len(piece)
+        if self.received > self.max_body_bytes:
+            raise BodyTooLargeError(self.max_body_bytes)
+        return piece
+
+    def allowed(self, size: int) -> int:
+        """How much one read may ask for: `size` (or everything, if negative), never a byte past the limit."""
+        left = self.max_body_bytes - self.received + 1
+        return left if size < 0 else min(size, left)
+
+
+def error_body(detail: str) -> bytes:
+    """The JSON body of an error that a middleware answers itself, before any framework can: `{"detail": ...}`."""
+    return json.dumps({"detail": detail}, separators=(",", ":")).encode()
+
+
 def retry_after_header(seconds_left: float) -> str:
     """Return a Retry-After value: whole seconds, rounded up, at least 1."""
     return str(max(1, math.ceil(seconds_left)))
@@ -126,3 +181,10 @@ def media_type_problem(content_type: str | None, has_body: bool) -> str | None:
     if content_type is None:
         return unsupported_media_type_detail(None) if has_body else None
     return None if is_json_media_type(content_type) else unsupported_media_type_detail(content_type)
+
+
+def read_json_body(content_type: str | None, body: bytes) -> dict[str, Any]:
+    """The JSON rules, in order: UnsupportedMediaTypeError (415), then BodyValidationError (422); or the object."""
+    if media_type_problem(content_type, has_body=bool(body)) is not None:
+        raise UnsupportedMediaTypeError(content_type)
+    return decode_json_object(body)

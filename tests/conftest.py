@@ -1,4 +1,7 @@
-"""Options and fixtures shared by every test folder."""
+"""Options and fixtures shared by every test folder: the real tools, and the two apps' servers as parameters.
+
+Helpers live in tests/support/, imported by name; nothing is imported from a conftest.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.servers import run_redis
-from tests.tools import require_tool
+from launcher import RedisServer, ServerConfig, run_redis
+from launcher.catalog import GUNICORN_SYNC_1, UVICORN
+from tests.support.tools import require_tool
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -25,7 +29,27 @@ def redis_server_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def redis_url(redis_server_path: str) -> Iterator[str]:
+def redis_server(redis_server_path: str) -> Iterator[RedisServer]:
     """A real redis-server on a free loopback port for the whole session."""
-    with run_redis(redis_server_path) as url:
-        yield url
+    with run_redis(redis_server_path) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server: RedisServer) -> str:
+    """The URL of the session's redis-server."""
+    return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def nginx_path() -> str:
+    """The nginx binary, or a skip (a failure in CI) if it is not installed."""
+    return require_tool("nginx", "apt-get install nginx")
+
+
+# each app on its server with one worker, as Uvicorn's own tests parametrize their protocol implementations
+@pytest.fixture(params=[pytest.param(UVICORN, id="asgi"), pytest.param(GUNICORN_SYNC_1, id="wsgi")])
+def one_worker_config(request: pytest.FixtureRequest) -> ServerConfig:
+    """The FastAPI app on one Uvicorn process, then the Flask app on one Gunicorn sync worker."""
+    config: ServerConfig = request.param
+    return config

@@ -1,4 +1,7 @@
-"""The OpenAPI document and Swagger UI at the URLs FastAPI uses, with Swagger UI served from disk."""
+"""The OpenAPI document and Swagger UI of the Flask app, with Swagger UI served from the installed package.
+
+Compare with asgi_app/docs.py: flask-openapi3 writes the document; both serve the same Swagger UI page.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,9 @@ from typing import Any
 
 from flask import Blueprint, render_template_string
 from flask_openapi3 import OpenAPI
+from pydantic import BaseModel
 
+from common.settings import Settings
 from common.swagger_ui import SWAGGER_CSS, SWAGGER_FAVICON, SWAGGER_JS, SWAGGER_UI_URL, swagger_ui_directory
 
 # the page FastAPI's get_swagger_ui_html writes, so that /docs is the same page on both apps
@@ -37,6 +42,11 @@ const ui = SwaggerUIBundle({
 """
 
 
+def documented(errors: dict[int, tuple[type[BaseModel], str]]) -> dict[Any, Any]:
+    """Turn a table of error answers from common.models into flask-openapi3's `responses`."""
+    return {status: model for status, (model, _text) in errors.items()}
+
+
 def _without_phantom_422s(document: dict[str, Any]) -> dict[str, Any]:
     """Drop the 422 that flask-openapi3 adds to every operation, even one that takes no input."""
     # FastAPI documents a 422 only where there is something to validate; so do we
@@ -56,8 +66,8 @@ def _without_null_security_schemes(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def init_app(app: OpenAPI, title: str) -> None:
-    """Serve `/openapi.json`, `/docs` and the Swagger UI files; none of them is in the document."""
+def init_app(app: OpenAPI, settings: Settings) -> None:
+    """Serve `/openapi.json`, `/docs` and the Swagger UI files at FastAPI's URLs; none of them is in the document."""
     docs = Blueprint("docs", __name__, static_folder=swagger_ui_directory(), static_url_path=SWAGGER_UI_URL)
 
     document = _without_null_security_schemes(_without_phantom_422s(app.api_doc))
@@ -70,7 +80,7 @@ def init_app(app: OpenAPI, title: str) -> None:
     def swagger_ui() -> str:
         return render_template_string(
             SWAGGER_UI_PAGE,
-            title=f"{title} - Swagger UI",
+            title=f"{app.info.title} - Swagger UI",
             css_url=SWAGGER_CSS,
             js_url=SWAGGER_JS,
             favicon_url=SWAGGER_FAVICON,

@@ -1,4 +1,4 @@
-"""The /lab routes of the Flask app. Compare with asgi_app/lab.py: a sync worker blocks in every one."""
+"""The /lab routes of the Flask app, each isolating one lesson. Compare with asgi_app/lab.py: the same routes."""
 
 from __future__ import annotations
 
@@ -6,34 +6,37 @@ import os
 import time
 from typing import Any
 
-from flask_openapi3 import APIBlueprint, Tag
+from flask_openapi3 import APIBlueprint, OpenAPI, Tag
 
 from common.lab import burn_cpu
 from common.models import LAB_ERRORS, LabQuery, LabResult
-from wsgi_app.routes import documented
+from common.settings import Settings
+from wsgi_app.body import require_json_body
+from wsgi_app.docs import documented
 
 api = APIBlueprint("lab", __name__, url_prefix="/lab", abp_tags=[Tag(name="lab")], abp_responses=documented(LAB_ERRORS))
+api.before_request(require_json_body)
 
 
-@api.get("/io", responses={200: LabResult})
-def lab_io(query: LabQuery) -> dict[str, Any]:
-    """Wait `ms` with a blocking call: a WSGI app has no event loop to hand the wait to."""
+def blocking_wait(query: LabQuery) -> dict[str, Any]:
+    """Wait `ms` with a blocking call: a WSGI app has no event loop to hand the wait to, and no pool of its own."""
     time.sleep(query.ms / 1000)
     return LabResult(waited_ms=query.ms, pid=os.getpid()).model_dump()
 
 
-@api.get("/blocking", responses={200: LabResult})
-def lab_blocking(query: LabQuery) -> dict[str, Any]:
-    """The same blocking wait as /lab/io: in WSGI there is no other kind."""
-    time.sleep(query.ms / 1000)
-    return LabResult(waited_ms=query.ms, pid=os.getpid()).model_dump()
-
-
-@api.get("/threadpool", responses={200: LabResult})
-def lab_threadpool(query: LabQuery) -> dict[str, Any]:
-    """The same blocking wait again: the server's workers and threads are the only pool."""
-    time.sleep(query.ms / 1000)
-    return LabResult(waited_ms=query.ms, pid=os.getpid()).model_dump()
+# one view for three routes, because in WSGI they are one thing: where the FastAPI app awaits (/io), blocks
+# its event loop (/blocking) or blocks a pool thread (/threadpool), the Flask app blocks whatever runs it,
+# every time; the server's workers and threads are the only pool
+LAB_WAITS = {
+    "/io": "Wait `ms` blocking a worker: there is no event loop to hand the wait to.",
+    "/blocking": "The same blocking wait as /lab/io: in WSGI there is no other kind.",
+    "/threadpool": "The same blocking wait again: the server's workers and threads are the only pool.",
+}
+for path, summary in LAB_WAITS.items():
+    endpoint = f"lab_{path.removeprefix('/')}"
+    api.get(path, responses={200: LabResult}, summary=summary, operation_id=f"{endpoint}_get", endpoint=endpoint)(
+        blocking_wait
+    )
 
 
 @api.get("/cpu", responses={200: LabResult})
@@ -41,3 +44,9 @@ def lab_cpu(query: LabQuery) -> dict[str, Any]:
     """Burn `ms` of CPU in pure Python; it holds the GIL, so threads cannot run it in parallel."""
     burn_cpu(query.ms)
     return LabResult(waited_ms=query.ms, pid=os.getpid()).model_dump()
+
+
+def init_app(app: OpenAPI, settings: Settings) -> None:
+    """Serve the /lab routes, unless LAB_ENDPOINTS=false."""
+    if settings.lab_endpoints:
+        app.register_api(api)

@@ -7,7 +7,8 @@ import subprocess
 import httpx
 import pytest
 
-from tests.servers import GUNICORN_SYNC_1, ROOT, UVICORN, ServerConfig, free_port, run_server
+from launcher import ROOT, ServerConfig, free_port, run_server
+from launcher.catalog import GUNICORN_SYNC_1, UVICORN
 
 BOTH = pytest.mark.parametrize("config", [UVICORN, GUNICORN_SYNC_1], ids=["asgi", "wsgi"])
 
@@ -15,8 +16,8 @@ BOTH = pytest.mark.parametrize("config", [UVICORN, GUNICORN_SYNC_1], ids=["asgi"
 @BOTH
 def test_lab_endpoints_false_removes_them(config: ServerConfig) -> None:
     with run_server(config, {"LAB_ENDPOINTS": "false"}) as server:
-        assert httpx.get(f"{server.base_url}/lab/io").status_code == 404
-        paths = httpx.get(f"{server.base_url}/openapi.json").json()["paths"]
+        assert httpx.get(f"{server.url}/lab/io").status_code == 404
+        paths = httpx.get(f"{server.url}/openapi.json").json()["paths"]
     assert set(paths) == {"/public/test", "/merge"}
 
 

@@ -17,8 +17,9 @@ from playwright.sync_api import Browser, Locator, Page, Playwright, Request, Res
 
 from asgi_app.app import TITLE as ASGI_TITLE
 from common.swagger_ui import SWAGGER_CSS, SWAGGER_JS
-from tests.servers import GUNICORN_SYNC_1, HOST, UVICORN, RunningServer, run_server
-from tests.tools import require_tool
+from launcher import HOST, RunningServer, run_server
+from launcher.catalog import GUNICORN_SYNC_1, UVICORN
+from tests.support.tools import require_tool
 from wsgi_app.app import TITLE as WSGI_TITLE
 
 CHROMIUM_ARGS = [
@@ -110,7 +111,7 @@ def docs(browser: Browser, server: RunningServer) -> Iterator[DocsPage]:
     docs_page.page.on("requestfailed", unanswered)
     docs_page.page.on("pageerror", lambda error: docs_page.page_errors.append(str(error)))
     try:
-        docs_page.page.goto(f"{server.base_url}/docs")
+        docs_page.page.goto(f"{server.url}/docs")
         for method, path in CONTRACT_OPERATIONS:
             # expect polls until Swagger UI has fetched /openapi.json and drawn it; the big bundle may parse slowly
             expect(operation(docs_page.page, method, path)).to_be_visible(timeout=30_000)
@@ -128,14 +129,14 @@ def operation(page: Page, method: str, path: str) -> Locator:
 
 
 def test_swagger_ui_renders_every_operation(docs: DocsPage, server: RunningServer, tmp_path: Path) -> None:
-    title = TITLES[server.config.app]
+    title = TITLES[server.config.interface]
 
     for method, path in CONTRACT_OPERATIONS:
         assert operation(docs.page, method, path).locator(".opblock-summary-method").inner_text() == method
     assert docs.page.title() == f"{title} - Swagger UI"
     expect(docs.page.locator(".info .title")).to_contain_text(title)
     assert docs.page.locator(".errors-wrapper").count() == 0
-    screenshot = docs.page.screenshot(path=tmp_path / f"swagger-ui-{server.config.app}.png", full_page=True)
+    screenshot = docs.page.screenshot(path=tmp_path / f"swagger-ui-{server.config.interface}.png", full_page=True)
     assert screenshot.startswith(b"\x89PNG")
     assert docs.page_errors == []
 

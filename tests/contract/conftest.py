@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.api_client import ApiClient
-from tests.servers import GUNICORN_SYNC_2, UVICORN, run_server
+from launcher import run_server
+from launcher.catalog import GUNICORN_SYNC_2, UVICORN
+from tests.support.api import ApiClient
 
 # short holds keep the suite fast; the 10 s default is for people
 MERGE_SECONDS = 2.0
@@ -29,7 +30,7 @@ def base_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield request.param.rstrip("/")
         return
     with run_server(SERVERS[request.param], {"MERGE_SECONDS": str(MERGE_SECONDS)}) as server:
-        yield server.base_url
+        yield server.url
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.api_client import JSON, ApiClient
+from tests.support.api import JSON, ApiClient
 
 MAX_BODY_BYTES = 16384  # the default; the servers under test do not change it
 
@@ -32,10 +32,30 @@ UNPROCESSABLE = [
 
 # each breaks one rule of `git check-ref-format --branch`
 BAD_BRANCH_NAMES = [
-    "feature login", "tab\there", "a~1", "a^1", "a:b", "what?", "a*", "a[1]", "back\\slash", "a..b", "a@{1}",
-    "@", "-leading-dash", "/leading", "trailing/", "double//slash", ".hidden", "feature/.hidden", "dot.", "x.lock",
-    "feature/x.lock", "bell\x07", "del\x7f",
-]  # fmt: skip
+    "feature login",
+    "tab\there",
+    "a~1",
+    "a^1",
+    "a:b",
+    "what?",
+    "a*",
+    "a[1]",
+    "back\\slash",
+    "a..b",
+    "a@{1}",
+    "@",
+    "-leading-dash",
+    "/leading",
+    "trailing/",
+    "double//slash",
+    ".hidden",
+    "feature/.hidden",
+    "dot.",
+    "x.lock",
+    "feature/x.lock",
+    "bell\x07",
+    "del\x7f",
+]
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from tests.api_client import ApiClient, race
+from tests.support.api import ApiClient, race
 
 
 def test_merge_is_accepted_while_the_resource_is_free(api: ApiClient) -> None:

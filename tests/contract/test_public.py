@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api_client import ApiClient
+from tests.support.api import ApiClient
 
 
 def test_public_test(api: ApiClient) -> None:

@@ -14,61 +14,64 @@ from pathlib import Path
 
 import pytest
 
-from tests.api_client import ApiClient
-from tests.faults.conftest import FaultFigure
-from tests.faults.probes import SlowRequest, hold_expiry, wait_for
-from tests.servers import GUNICORN_SYNC_2, UVICORN, UVICORN_2_WORKERS, ServerConfig, run_server
+from launcher import ServerConfig, run_server, wait_for
+from launcher.catalog import GUNICORN_SYNC_2, UVICORN, UVICORN_W2
+from tests.support.api import ApiClient
+from tests.support.figures import RecordFigure
+from tests.support.probes import SlowRequest, hold_expiry
 
 pytestmark = pytest.mark.slow
 
 MERGE_SECONDS = 4
 SLOW_MS = 1500
-# gunicorn: graceful_timeout in wsgi_app/gunicorn.conf.py; uvicorn: the Procfile's --timeout-graceful-shutdown,
-# given here as UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN (uvicorn reads any option from UVICORN_*)
+# graceful_timeout in wsgi_app/gunicorn.conf.py, timeout_graceful_shutdown in asgi_app/uvicorn.conf.py
 GRACEFUL_SECONDS = 30
-# a single uvicorn process re-raises the SIGTERM once it has shut down gracefully, so that whoever
-# started it sees "ended by SIGTERM" (a shell prints 143); its process manager and gunicorn's master exit 0
-CLEAN_EXIT = {UVICORN.id: -signal.SIGTERM, UVICORN_2_WORKERS.id: 0, GUNICORN_SYNC_2.id: 0}
+
+
+def clean_exit(config: ServerConfig) -> int:
+    """The return code of a server that shut down gracefully."""
+    # a single uvicorn process re-raises the SIGTERM once it has shut down gracefully, so that whoever
+    # started it sees "ended by SIGTERM" (a shell prints 143); its process manager and gunicorn's master exit 0
+    return -signal.SIGTERM if (config.server, config.workers) == ("uvicorn", 1) else 0
 
 
 @pytest.mark.parametrize(
-    ("config", "uvicorn_graceful_seconds"),
+    ("config", "new_config"),
     [
-        pytest.param(UVICORN, GRACEFUL_SECONDS, id="uvicorn"),
-        pytest.param(UVICORN_2_WORKERS, GRACEFUL_SECONDS, id="uvicorn-workers-2"),
+        # the new server need not wait for its own merge when the test stops it
+        pytest.param(UVICORN, UVICORN.with_settings(timeout_graceful_shutdown=1), id="uvicorn"),
+        pytest.param(UVICORN_W2, UVICORN_W2.with_settings(timeout_graceful_shutdown=1), id="uvicorn-workers-2"),
         # a graceful timeout shorter than the merge: uvicorn cancels the merge, whose hold outlives the server
-        pytest.param(UVICORN, 2, id="uvicorn-graceful-2s"),
-        pytest.param(GUNICORN_SYNC_2, GRACEFUL_SECONDS, id="gunicorn-sync-w2"),
+        pytest.param(
+            UVICORN.with_settings(timeout_graceful_shutdown=2),
+            UVICORN.with_settings(timeout_graceful_shutdown=1),
+            id="uvicorn-graceful-2s",
+        ),
+        pytest.param(GUNICORN_SYNC_2, GUNICORN_SYNC_2, id="gunicorn-sync-w2"),
     ],
 )
 def test_sigterm_finishes_requests_in_flight_and_never_grants_a_hold_twice(
-    config: ServerConfig, uvicorn_graceful_seconds: int, tmp_path: Path, record_figure: FaultFigure
+    config: ServerConfig, new_config: ServerConfig, tmp_path: Path, record_figure: RecordFigure
 ) -> None:
     lock_path = tmp_path / "lock.sqlite3"
-    env = {
-        "MERGE_SECONDS": str(MERGE_SECONDS),
-        "LOCK_URL": f"sqlite:///{lock_path}",
-        "UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN": str(uvicorn_graceful_seconds),
-    }
-    # the new server need not wait for its own merge when the test stops it
-    new_env = {**env, "UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN": "1"}
-    with run_server(config, env) as server, closing(ApiClient(server.base_url)) as api:
+    env = {"MERGE_SECONDS": str(MERGE_SECONDS), "LOCK_URL": f"sqlite:///{lock_path}"}
+    with run_server(config, env) as server, closing(ApiClient(server.url)) as api:
         assert api.start_merge("fault/sigterm").status_code == 202
         old_hold_expires_at = hold_expiry(lock_path)
-        in_flight = [SlowRequest(server.base_url, f"/lab/io?ms={SLOW_MS}") for _ in range(2)]
+        in_flight = [SlowRequest(server.url, f"/lab/io?ms={SLOW_MS}") for _ in range(2)]
         wait_for(lambda: all(request.has_been_read() for request in in_flight), 10, "the server to read both requests")
 
-        os.kill(server.process.pid, signal.SIGTERM)  # the main process only, as a process manager does
+        os.kill(server.pid, signal.SIGTERM)  # the main process only, as a process manager does
         sent_sigterm = time.monotonic()
         # the client side reads the answers as they come, and notes when the old server exits: gunicorn
         # lingers up to 2 s on a connection whose client has not closed it (RFC 9112 9.6)
         with ThreadPoolExecutor(max_workers=3) as watchers:
             answers = [watchers.submit(request.answer) for request in in_flight]
-            exit_seconds = watchers.submit(seconds_until_exit, server.process, sent_sigterm)
+            exit_seconds = watchers.submit(seconds_until_exit, server.started.process, sent_sigterm)
 
             # a new server on the same lock file, started while the old one drains, as in a rolling
             # restart: it refuses every merge until the old hold has ended
-            with run_server(config, new_env) as new_server, closing(ApiClient(new_server.base_url)) as new_api:
+            with run_server(new_config, env) as new_server, closing(ApiClient(new_server.url)) as new_api:
                 refusals = 0
                 while (answer := new_api.start_merge("fault/after-sigterm")).status_code == 409:
                     refusals += 1
@@ -81,7 +84,7 @@ def test_sigterm_finishes_requests_in_flight_and_never_grants_a_hold_twice(
 
     answered = [future.result() for future in answers]
     assert [(status, body["waited_ms"]) for status, body in answered] == [(200, SLOW_MS), (200, SLOW_MS)]
-    assert server.process.returncode == CLEAN_EXIT[config.id]
+    assert server.started.process.returncode == clean_exit(config)
     assert answer.status_code == 202
     # the lock file's clock is this machine's: a grant before the old hold's expiry would be a second grant
     assert granted_at >= old_hold_expires_at

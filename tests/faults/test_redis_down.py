@@ -12,10 +12,11 @@ from contextlib import closing
 
 import pytest
 
-from tests.api_client import ApiClient
-from tests.faults.conftest import FaultFigure
-from tests.faults.probes import merge_holder_pid, wait_for
-from tests.servers import GUNICORN_SYNC_1, GUNICORN_SYNC_2, UVICORN, ServerConfig, run_restartable_redis, run_server
+from launcher import ServerConfig, run_redis, run_server, wait_for
+from launcher.catalog import GUNICORN_SYNC_1, GUNICORN_SYNC_2, UVICORN
+from tests.support.api import ApiClient
+from tests.support.figures import RecordFigure
+from tests.support.probes import merge_holder_pid
 
 pytestmark = pytest.mark.slow
 
@@ -23,20 +24,18 @@ MERGE_SECONDS = 2.0
 # "never a hang": every answer must come within this; RedisLock's socket timeout is 2 s
 CLIENT_TIMEOUT_SECONDS = 5.0
 # uvicorn waits for running merges when it stops; the tests need not
-QUICK_STOP = {"UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN": "1"}
+QUICK_UVICORN = UVICORN.with_settings(timeout_graceful_shutdown=1)
 
 
 @pytest.mark.parametrize("failure", ["stopped", "frozen"])
-@pytest.mark.parametrize("config", [UVICORN, GUNICORN_SYNC_2], ids=["asgi", "wsgi"])
+@pytest.mark.parametrize("config", [QUICK_UVICORN, GUNICORN_SYNC_2], ids=["asgi", "wsgi"])
 def test_redis_down_answers_503_and_recovers_on_its_own(
-    config: ServerConfig, failure: str, redis_server_path: str, record_figure: FaultFigure
+    config: ServerConfig, failure: str, redis_server_path: str, record_figure: RecordFigure
 ) -> None:
     with (
-        run_restartable_redis(redis_server_path) as redis_process,
-        run_server(
-            config, {"MERGE_SECONDS": str(MERGE_SECONDS), "LOCK_URL": redis_process.url, **QUICK_STOP}
-        ) as server,
-        closing(ApiClient(server.base_url, timeout=CLIENT_TIMEOUT_SECONDS)) as api,
+        run_redis(redis_server_path) as redis_process,
+        run_server(config, {"MERGE_SECONDS": str(MERGE_SECONDS), "LOCK_URL": redis_process.url}) as server,
+        closing(ApiClient(server.url, timeout=CLIENT_TIMEOUT_SECONDS)) as api,
     ):
         assert api.start_merge("fault/before-outage").status_code == 202
         wait_for(lambda: merge_holder_pid(server.log(), "fault/before-outage"), 10, "the merge to start")
@@ -80,9 +79,9 @@ def test_a_redis_restart_without_persistence_loses_the_hold(redis_server_path: s
     # a limitation, pinned down: our redis-server keeps its keys in memory only (--save "" --appendonly no),
     # so a restart forgets the hold, and a second merge is granted while the first one still runs
     with (
-        run_restartable_redis(redis_server_path) as redis_process,
+        run_redis(redis_server_path) as redis_process,
         run_server(GUNICORN_SYNC_1, {"MERGE_SECONDS": "30", "LOCK_URL": redis_process.url}) as server,
-        closing(ApiClient(server.base_url, timeout=CLIENT_TIMEOUT_SECONDS)) as api,
+        closing(ApiClient(server.url, timeout=CLIENT_TIMEOUT_SECONDS)) as api,
     ):
         assert api.start_merge("fault/first").status_code == 202
         assert api.start_merge("fault/second").status_code == 409

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import GUNICORN_SYNC_1, ROOT, UVICORN, ServerConfig, free_port
+from launcher import ROOT, ServerConfig, free_port
+from launcher.catalog import GUNICORN_SYNC_1, UVICORN
 
 PR_CAPBSET_DROP = 24  # <linux/prctl.h>
 CAP_DAC_OVERRIDE = 1  # <linux/capability.h>

@@ -13,10 +13,11 @@ from contextlib import closing
 
 import pytest
 
-from tests.api_client import ApiClient
-from tests.faults.conftest import FaultFigure
-from tests.faults.probes import merge_holder_pid, wait_for, worker_pids
-from tests.servers import GUNICORN_SYNC_2, UVICORN_2_WORKERS, ServerConfig, run_server
+from launcher import ServerConfig, run_server, wait_for
+from launcher.catalog import GUNICORN_SYNC_2, UVICORN_W2
+from tests.support.api import ApiClient
+from tests.support.figures import RecordFigure
+from tests.support.probes import merge_holder_pid, worker_pids
 
 pytestmark = pytest.mark.slow
 
@@ -28,20 +29,20 @@ MARGIN_SECONDS = 5.0
 @pytest.mark.parametrize(
     ("config", "lock_env"),
     [
-        pytest.param(UVICORN_2_WORKERS, "sqlite", id="uvicorn-workers-2-sqlite"),
+        pytest.param(UVICORN_W2, "sqlite", id="uvicorn-workers-2-sqlite"),
         pytest.param(GUNICORN_SYNC_2, "sqlite", id="gunicorn-sync-w2-sqlite"),
         pytest.param(GUNICORN_SYNC_2, "redis", id="gunicorn-sync-w2-redis"),
     ],
     indirect=["lock_env"],
 )
 def test_killing_the_merge_holder_frees_the_resource_after_its_ttl(
-    config: ServerConfig, lock_env: dict[str, str], record_figure: FaultFigure
+    config: ServerConfig, lock_env: dict[str, str], record_figure: RecordFigure
 ) -> None:
     with (
         run_server(config, {"MERGE_SECONDS": str(MERGE_SECONDS), **lock_env}) as server,
-        closing(ApiClient(server.base_url)) as api,
+        closing(ApiClient(server.url)) as api,
     ):
-        workers = wait_for(lambda: worker_pids(server.process.pid), 10, "the master's workers")
+        workers = wait_for(lambda: worker_pids(server.pid), 10, "the master's workers")
         assert len(workers) == config.workers
         hold_began = time.monotonic()
         assert api.start_merge("fault/sigkill").status_code == 202
@@ -53,7 +54,7 @@ def test_killing_the_merge_holder_frees_the_resource_after_its_ttl(
 
         # the master notices, and starts a new worker in its place
         def workers_after_the_kill() -> set[int] | None:
-            pids = worker_pids(server.process.pid)
+            pids = worker_pids(server.pid)
             return pids if holder not in pids and pids - workers else None
 
         replaced = wait_for(workers_after_the_kill, 30, "the master to replace the killed worker")

@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.servers import GUNICORN_SYNC_1, UVICORN, RunningServer, run_server
+from launcher import RunningServer, run_server
+from launcher.catalog import GUNICORN_SYNC_1, UVICORN
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 SERVERS = {"asgi": UVICORN, "wsgi": GUNICORN_SYNC_1}
@@ -105,7 +106,7 @@ def finish(app: str, process: subprocess.Popen[bytes], folder: Path, server: Run
         output=output,
         verdict=read_report(reports, "json"),
         requests=requests_sent(read_report(reports, "har")),
-        documented=documented_operations(server.base_url),
+        documented=documented_operations(server.url),
         seconds=seconds,
         server_log=server.log(),
     )
@@ -127,7 +128,7 @@ def fuzz_runs(servers: dict[str, RunningServer], tmp_path_factory: pytest.TempPa
         for app, server in servers.items():
             # a folder of its own: schemathesis keeps Hypothesis's files in its working directory
             folder = tmp_path_factory.mktemp(f"fuzz-{app}")
-            command = st_command(f"{server.base_url}/openapi.json", folder / "reports")
+            command = st_command(f"{server.url}/openapi.json", folder / "reports")
             with (folder / "st.log").open("wb") as log:
                 processes[app] = (subprocess.Popen(command, cwd=folder, stdout=log, stderr=subprocess.STDOUT), folder)
         runs = {
@@ -202,7 +203,7 @@ def test_hostile_body_is_refused_not_a_500(
     servers: dict[str, RunningServer], app: str, body: str, issue_type: str, location: list[str | int]
 ) -> None:
     response = httpx.post(
-        f"{servers[app].base_url}/merge", content=body, headers={"Content-Type": "application/json"}, timeout=10
+        f"{servers[app].url}/merge", content=body, headers={"Content-Type": "application/json"}, timeout=10
     )
 
     assert response.status_code == 422

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.limits.rawhttp import RawResponse, connect, exchange, post, read_response, send_quietly
+from tests.support.rawhttp import RawResponse, connect, exchange, post, read_response, send_quietly
 
 MAX_BODY_BYTES = 16384  # the default; the servers under test do not change it
 
@@ -51,15 +51,16 @@ def test_a_length_shorter_than_the_body_never_lets_the_rest_through(app_url: str
     assert statuses in ([422], [400], [422, 400])
 
 
-@pytest.mark.parametrize(
-    "framing",
-    [
-        pytest.param("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", id="length-and-chunked"),
-        pytest.param("Content-Length: 5\r\nContent-Length: 6\r\n", id="two-different-lengths"),
-        pytest.param("Content-Length: -1\r\n", id="negative-length"),
-        pytest.param("Content-Length: 0x10\r\n", id="hex-length"),
-    ],
-)
+# two readings of where a body ends: the framing headers of each, by name
+AMBIGUOUS_FRAMINGS = {
+    "length-and-chunked": "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+    "two-different-lengths": "Content-Length: 5\r\nContent-Length: 6\r\n",
+    "negative-length": "Content-Length: -1\r\n",
+    "hex-length": "Content-Length: 0x10\r\n",
+}
+
+
+@pytest.mark.parametrize("framing", AMBIGUOUS_FRAMINGS.values(), ids=AMBIGUOUS_FRAMINGS.keys())
 def test_ambiguous_framing_is_a_400_not_a_guess(app_url: str, framing: str) -> None:
     # two readings of where a body ends is how requests are smuggled past a proxy: the server refuses
     # (with its own plain-text or HTML page: the app never sees the request)

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pytest
 
-from benchmarks.launch import free_port
-from benchmarks.slowclients import DeployedNginx, check_config, nginx_folder
-from tests.limits.rawhttp import RawResponse, exchange, post
+from launcher import RunningNginx, free_port
+from launcher.nginx import check_config, write_config
+from tests.support.rawhttp import RawResponse, exchange, post
 
 MAX_BODY_BYTES = 16384  # the apps' default, and client_max_body_size in deploy/nginx.conf
 
 
-def test_nginx_accepts_the_deploy_config(nginx_path: str) -> None:
-    with nginx_folder("http://127.0.0.1:8000", free_port()) as folder:
-        check = check_config(nginx_path, folder)
+def test_nginx_accepts_the_deploy_config(nginx_path: str, tmp_path: Path) -> None:
+    check = check_config(nginx_path, write_config(tmp_path, free_port(), ["http://127.0.0.1:8000"]))
     assert check.returncode == 0, check.stderr
     assert "syntax is ok" in check.stderr
 
 
-def test_the_app_answers_through_nginx(nginx_to_uvicorn: DeployedNginx) -> None:
+def test_the_app_answers_through_nginx(nginx_to_uvicorn: RunningNginx) -> None:
     response = httpx.get(f"{nginx_to_uvicorn.url}/public/test", timeout=10)
     assert response.status_code == 200
     assert response.json() == {"message": "anyone can see this"}
@@ -54,14 +54,14 @@ def _assert_nginx_413(response: RawResponse | None) -> None:
     ],
 )
 def test_a_body_over_the_limit_is_refused_by_nginx_in_the_apps_json_shape(
-    nginx_to_uvicorn: DeployedNginx, request_bytes: bytes
+    nginx_to_uvicorn: RunningNginx, request_bytes: bytes
 ) -> None:
     # nginx's limit is the apps' MAX_BODY_BYTES, so such a body never reaches an app (whose early 413
     # and close, while nginx was still sending the body, came back as a 502 now and then)
     _assert_nginx_413(exchange(nginx_to_uvicorn.url, request_bytes))
 
 
-def test_a_body_at_the_limit_goes_through_to_the_app(nginx_to_uvicorn: DeployedNginx) -> None:
+def test_a_body_at_the_limit_goes_through_to_the_app(nginx_to_uvicorn: RunningNginx) -> None:
     body = json.dumps({"branch_name": "a" * (MAX_BODY_BYTES - 20)}).encode().ljust(MAX_BODY_BYTES)
     response = httpx.post(
         f"{nginx_to_uvicorn.url}/merge", content=body, headers={"Content-Type": "application/json"}, timeout=10

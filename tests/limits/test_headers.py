@@ -14,7 +14,7 @@ import json
 import httpx
 import pytest
 
-from tests.limits.rawhttp import exchange, get
+from tests.support.rawhttp import exchange, get
 
 LONG_QUERY = "q=" + "a" * 8200  # over Gunicorn's 4094 and nginx's 8k for the request line
 HEADER_16K = "X-Big: " + "a" * 16 * 1024 + "\r\n"

@@ -15,8 +15,9 @@ from concurrent.futures import TimeoutError as FutureTimeout
 import httpx
 import pytest
 
-from benchmarks.slowclients import SlowClients, run_deployed_nginx
-from tests.servers import GUNICORN_SYNC_1, GUNICORN_SYNC_2, UVICORN, ServerConfig, run_server
+from harness.slowclients import SlowClients
+from launcher import ServerConfig, run_nginx, run_server
+from launcher.catalog import GUNICORN_SYNC_1, GUNICORN_SYNC_2, UVICORN
 
 # how long a stalled server is given to prove it is stalled; a server that is not stalled answers in
 # milliseconds, and an answer after this would still show the stall (see the timing in the benchmark)
@@ -35,8 +36,8 @@ ANSWER_DEADLINE = 30.0
 def target(request: pytest.FixtureRequest, nginx_path: str) -> Iterator[tuple[ServerConfig, str, str]]:
     """(config, direct URL, URL through nginx running deploy/nginx.conf) for each server."""
     config: ServerConfig = request.param
-    with run_server(config, {}) as server, run_deployed_nginx(nginx_path, server.base_url) as nginx:
-        yield config, server.base_url, nginx.url
+    with run_server(config, {}) as server, run_nginx([server.url], nginx=nginx_path) as nginx:
+        yield config, server.url, nginx.url
 
 
 def test_as_many_slow_clients_as_sync_workers_stall_gunicorn_not_uvicorn(
@@ -48,7 +49,7 @@ def test_as_many_slow_clients_as_sync_workers_stall_gunicorn_not_uvicorn(
     with ThreadPoolExecutor(1) as pool:
         with SlowClients(url, slow_clients):
             answer = pool.submit(httpx.get, f"{url}/public/test", timeout=ANSWER_DEADLINE)
-            if config.app == "wsgi":
+            if config.interface == "wsgi":
                 with pytest.raises(FutureTimeout):
                     answer.result(timeout=STALL_WINDOW)
             else:

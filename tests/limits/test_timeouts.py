@@ -11,30 +11,30 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from benchmarks.slowclients import SLOW_REQUEST_START, DeployedNginx
-from tests.limits.rawhttp import closed_within, connect, get, read_response
-from tests.servers import GUNICORN_GTHREAD, GUNICORN_SYNC_1, UVICORN, RunningServer, run_server
+from harness.slowclients import SLOW_REQUEST_START
+from launcher import RunningNginx, RunningServer, run_server
+from launcher.catalog import GUNICORN_GTHREAD_W2_T4, GUNICORN_SYNC_1, UVICORN
+from tests.support.rawhttp import closed_within, connect, get, read_response
 
 # a short keep-alive timeout keeps the test short; the recommended values are in the docs' table
 SHORT_KEEP_ALIVE = 1
-# the same settings a deployment would change, given as environment: uvicorn reads UVICORN_*, gunicorn
-# GUNICORN_CMD_ARGS (the command line still wins over both)
-UVICORN_ENV = {"UVICORN_TIMEOUT_KEEP_ALIVE": str(SHORT_KEEP_ALIVE)}
-GTHREAD_ENV = {"GUNICORN_CMD_ARGS": f"--keep-alive {SHORT_KEEP_ALIVE}"}
+# the settings a deployment would change, in each settings file's own names
+UVICORN_SHORT = UVICORN.with_settings(timeout_keep_alive=SHORT_KEEP_ALIVE)
+GTHREAD_SHORT = GUNICORN_GTHREAD_W2_T4.with_options("--keep-alive", str(SHORT_KEEP_ALIVE))
 CLOSE_DEADLINE = 20.0  # seconds: far beyond every timeout under test
 
 
 @pytest.fixture(scope="module")
 def uvicorn_short_keep_alive() -> Iterator[RunningServer]:
     """Uvicorn with a 1 s keep-alive timeout."""
-    with run_server(UVICORN, UVICORN_ENV) as server:
+    with run_server(UVICORN_SHORT) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def gthread_short_keep_alive() -> Iterator[RunningServer]:
     """Gunicorn with gthread workers (2 x 4 threads) and a 1 s keep-alive timeout."""
-    with run_server(GUNICORN_GTHREAD, GTHREAD_ENV) as server:
+    with run_server(GTHREAD_SHORT) as server:
         yield server
 
 
@@ -48,7 +48,7 @@ def keep_alive_server(request: pytest.FixtureRequest) -> RunningServer:
 def test_an_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout(
     keep_alive_server: RunningServer,
 ) -> None:
-    with connect(keep_alive_server.base_url) as connection:
+    with connect(keep_alive_server.url) as connection:
         for _ in range(2):  # two requests on one connection: it is kept alive between them
             connection.sendall(get())
             response = read_response(connection)
@@ -72,22 +72,22 @@ def test_gunicorn_sync_worker_stuck_on_unfinished_headers_is_killed_at_its_timeo
     # gunicorn's timeout (30 s in gunicorn.conf.py, 2 s here) is the only limit on how long a sync
     # worker waits for a request: then the master kills the worker, and starts a fresh one
     with run_server(GUNICORN_SYNC_1, {"GUNICORN_CMD_ARGS": "--timeout 2"}) as server:
-        with connect(server.base_url) as connection:
+        with connect(server.url) as connection:
             connection.sendall(SLOW_REQUEST_START)
             assert closed_within(connection, CLOSE_DEADLINE)
         assert "WORKER TIMEOUT" in server.log()
-        assert httpx.get(f"{server.base_url}/public/test", timeout=30).status_code == 200
+        assert httpx.get(f"{server.url}/public/test", timeout=30).status_code == 200
 
 
 def test_unfinished_headers_are_dropped_by_nginx_but_held_by_uvicorn_and_gthread(
-    nginx_to_uvicorn: DeployedNginx, uvicorn_url: str, gthread_short_keep_alive: RunningServer
+    nginx_to_uvicorn: RunningNginx, uvicorn_url: str, gthread_short_keep_alive: RunningServer
 ) -> None:
     # uvicorn arms its keep-alive timer only after an answer, and a gthread worker thread, once
     # bytes arrive, reads the rest with no timeout; nginx gives the whole head client_header_timeout
     with (
         connect(nginx_to_uvicorn.url) as through_nginx,
         connect(uvicorn_url) as to_uvicorn,
-        connect(gthread_short_keep_alive.base_url) as to_gthread,
+        connect(gthread_short_keep_alive.url) as to_gthread,
     ):
         for connection in (through_nginx, to_uvicorn, to_gthread):
             connection.sendall(SLOW_REQUEST_START)

@@ -17,7 +17,7 @@ from common.lock import (
     SqliteLock,
     open_merge_lock,
 )
-from tests.servers import HOST, free_port
+from launcher import HOST, free_port
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import GUNICORN_SYNC_1, GUNICORN_SYNC_2, ROOT, UVICORN, RunningServer, run_server
+from launcher import ROOT, RunningServer, run_server
+from launcher.catalog import GUNICORN_SYNC_1, GUNICORN_SYNC_2, UVICORN
 
 pytestmark = pytest.mark.slow
 
@@ -97,13 +98,13 @@ def server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
 
 @pytest.mark.parametrize("scenario", sorted(set(ROUTES) - {"merge"}))
 def test_scenario_runs_without_failures(scenario: str, server: RunningServer, tmp_path: Path) -> None:
-    run = run_locust(scenario, server.base_url, tmp_path)
+    run = run_locust(scenario, server.url, tmp_path)
     assert_busy_without_failures(run, ROUTES[scenario])
 
 
 def test_merge_scenario_accepts_merges_one_at_a_time(server: RunningServer, tmp_path: Path) -> None:
     # no MERGE_SECONDS for Locust here: merge.py learns the hold from GET /merge
-    run = run_locust("merge", server.base_url, tmp_path)
+    run = run_locust("merge", server.url, tmp_path)
     assert_busy_without_failures(run, ROUTES["merge"])
     summary = run.merge_summary()
     assert summary["accepted"] >= 1
@@ -114,7 +115,7 @@ def test_merge_scenario_fails_on_overlapping_holds(tmp_path: Path) -> None:
     # the pitfall the docs teach: with the in-memory lock, each of the two gunicorn workers grants its own hold
     with run_server(GUNICORN_SYNC_2, {**SERVER_ENV, "LOCK_URL": "memory://"}) as server:
         # MERGE_SECONDS for Locust too: merge.py takes the hold from it instead of learning it
-        run = run_locust("merge", server.base_url, tmp_path, env=SERVER_ENV)
+        run = run_locust("merge", server.url, tmp_path, env=SERVER_ENV)
     assert run.exit_code == 1, run.output
     assert run.merge_summary()["overlaps"] >= 1
     assert "overlapping holds: OverlappingHoldsError" in run.output

@@ -15,7 +15,8 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
-from tests.servers import GUNICORN_SYNC_1, UVICORN, run_server
+from launcher import run_server
+from launcher.catalog import GUNICORN_SYNC_1, UVICORN
 
 Document = dict[str, Any]
 Operation = tuple[str, str, int]  # ("POST", "/merge", 202): one documented answer of one route
@@ -46,7 +47,7 @@ def openapi_document() -> FetchDocument:
     @cache
     def fetch(app: str, settings: str) -> Document:
         with run_server(SERVERS[app], SETTINGS[settings]) as server:
-            response = httpx.get(f"{server.base_url}/openapi.json", timeout=10)
+            response = httpx.get(f"{server.url}/openapi.json", timeout=10)
         assert response.status_code == 200
         return response.json()  # type: ignore[no-any-return]
 

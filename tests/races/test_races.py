@@ -13,21 +13,15 @@ from contextlib import ExitStack
 
 import pytest
 
-from tests.api_client import race
-from tests.servers import (
-    GUNICORN_GTHREAD,
-    GUNICORN_SYNC_2,
-    UVICORN,
-    UVICORN_2_WORKERS,
-    ServerConfig,
-    run_server,
-)
+from launcher import ServerConfig, run_server
+from launcher.catalog import GUNICORN_GTHREAD_W2_T4, GUNICORN_SYNC_2, UVICORN, UVICORN_W2
+from tests.support.api import race
 
 pytestmark = pytest.mark.slow
 
 CONCURRENT_MERGES = 50
 LONG_HOLD = {"MERGE_SECONDS": "30"}
-CONFIGURATIONS = [UVICORN, UVICORN_2_WORKERS, GUNICORN_SYNC_2, GUNICORN_GTHREAD]
+CONFIGURATIONS = [UVICORN, UVICORN_W2, GUNICORN_SYNC_2, GUNICORN_GTHREAD_W2_T4]
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -49,7 +43,7 @@ def lock_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 @pytest.mark.parametrize("config", CONFIGURATIONS, ids=lambda config: config.id)
 def test_exactly_one_merge_is_accepted(config: ServerConfig, lock_env: dict[str, str]) -> None:
     with run_server(config, {**LONG_HOLD, **lock_env}) as server:
-        answers = race([server.base_url])
+        answers = race([server.url])
     assert answers == Counter({202: 1, 409: CONCURRENT_MERGES - 1})
 
 
@@ -61,14 +55,14 @@ def test_two_servers_sharing_one_redis_accept_exactly_one(redis_url: str) -> Non
     with ExitStack() as servers:
         asgi = servers.enter_context(run_server(UVICORN, env))
         wsgi = servers.enter_context(run_server(GUNICORN_SYNC_2, env))
-        answers = race([asgi.base_url, wsgi.base_url])
+        answers = race([asgi.url, wsgi.url])
     assert answers == Counter({202: 1, 409: CONCURRENT_MERGES - 1})
 
 
 def test_memory_lock_is_right_within_one_process() -> None:
     # one uvicorn worker is one process: the in-memory lock is enough there
     with run_server(UVICORN, {**LONG_HOLD, "LOCK_URL": "memory://"}) as server:
-        answers = race([server.base_url])
+        answers = race([server.url])
     assert answers == Counter({202: 1, 409: CONCURRENT_MERGES - 1})
 
 
@@ -76,5 +70,5 @@ def test_memory_lock_grants_one_hold_per_worker_process() -> None:
     # the pitfall the docs teach: each of the two gunicorn workers has its own copy of the lock, so each
     # grants a hold; a sync worker serves one request at a time, so 50 requests reach both workers
     with run_server(GUNICORN_SYNC_2, {**LONG_HOLD, "LOCK_URL": "memory://"}) as server:
-        answers = race([server.base_url])
+        answers = race([server.url])
     assert answers == Counter({202: 2, 409: CONCURRENT_MERGES - 2})

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import ROOT
+from launcher import ROOT
 
 pytestmark = pytest.mark.slow
 

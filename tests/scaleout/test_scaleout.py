@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.scaleout import Answer, overlapping_holds
-from tests.servers import ROOT
-from tests.tools import require_tool
+from harness.scaleout import Answer, overlapping_holds
+from launcher import ROOT
+from tests.support.tools import require_tool
 
 HOLD_SECONDS = 2.0
 

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from common.models import MergeRequest, branch_name_problem
-from tests.tools import require_tool
+from tests.support.tools import require_tool
 
 # (name, valid under the contract); the id of an invalid name is the rule it breaks
 BRANCH_NAMES = [

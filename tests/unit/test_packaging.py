@@ -1,11 +1,12 @@
-"""conda_env.yml installs exactly what pyproject.toml pins: the same packages, extras and versions.
+"""pyproject.toml, requirements.lock and conda_env.yml agree: the same packages at the same versions, all hashed.
 
-pyproject.toml is the source of truth (`pip install -e .[dev]`); conda_env.yml repeats its pins for
-conda users, so the two drift apart unless a test compares them.
+pyproject.toml names what the project uses, pinned exactly; requirements.lock (`make lock`) adds every package
+those bring along, with its hashes, and is what `make install` installs; conda_env.yml installs the lock too.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from typing import Any
 
@@ -16,10 +17,13 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from tests.servers import ROOT
+from launcher import ROOT
 
-Pin = tuple[frozenset[str], str]  # (extras, specifier), e.g. ({"standard"}, "==0.54.0")
-PROJECT_ITSELF = "-e ."
+LOCK_FILE = ROOT / "requirements.lock"
+# one entry of the lock: "name==version [; marker] \", then its hashes, one per line
+LOCK_ENTRY = re.compile(
+    r"^(?P<requirement>[A-Za-z0-9][^\s\\]*(?: ; [^\\]+)?) \\\n(?P<hashes>(?:    --hash=\S+(?: \\)?\n)+)", re.M
+)
 
 
 def read_pyproject() -> dict[str, Any]:
@@ -27,82 +31,67 @@ def read_pyproject() -> dict[str, Any]:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
-def read_conda_env() -> dict[str, Any]:
-    """The parsed conda_env.yml."""
-    return yaml.safe_load((ROOT / "conda_env.yml").read_text())  # type: ignore[no-any-return]
-
-
-def pyproject_requirements() -> list[str]:
-    """What `pip install -e .[dev]` installs: the dependencies and the dev extra."""
+def pyproject_requirements() -> list[Requirement]:
+    """What the project asks for: its dependencies and the dev extra."""
     project = read_pyproject()["project"]
-    return [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    return [Requirement(line) for line in [*project["dependencies"], *project["optional-dependencies"]["dev"]]]
 
 
-def conda_pip_entries() -> list[str]:
-    """The `pip:` list of conda_env.yml, the project itself included."""
-    pip_sections = [entry["pip"] for entry in read_conda_env()["dependencies"] if isinstance(entry, dict)]
-    assert len(pip_sections) == 1, "conda_env.yml should have one pip: section"
-    return list(pip_sections[0])
+def lock_entries() -> list[tuple[Requirement, list[str]]]:
+    """Every pin of requirements.lock with its hashes."""
+    text = LOCK_FILE.read_text()
+    return [
+        (Requirement(match["requirement"]), re.findall(r"--hash=(\S+)", match["hashes"]))
+        for match in LOCK_ENTRY.finditer(text)
+    ]
 
 
-def conda_requirements() -> list[str]:
-    """What conda_env.yml has pip install, without the project itself."""
-    return [entry for entry in conda_pip_entries() if entry != PROJECT_ITSELF]
+def locked_versions() -> dict[str, set[str]]:
+    """Each locked package's versions (two where a marker splits them, as numpy's by Python version)."""
+    versions: dict[str, set[str]] = {}
+    for requirement, _hashes in lock_entries():
+        versions.setdefault(canonicalize_name(requirement.name), set()).add(str(requirement.specifier))
+    return versions
 
 
-def pins(requirements: list[str]) -> dict[str, Pin]:
-    """Map each PEP 503 normalized name to its extras (normalized the same way, PEP 685) and version specifier."""
-    parsed = [Requirement(line) for line in requirements]
-    return {
-        canonicalize_name(req.name): (frozenset(map(canonicalize_name, req.extras)), str(req.specifier))
-        for req in parsed
-    }
+def test_every_pyproject_pin_is_exact() -> None:
+    # the benchmarks compare servers, so every reader must run the very same versions
+    loose = [str(req) for req in pyproject_requirements() if [c.operator for c in req.specifier] != ["=="]]
+    assert loose == []
 
 
-PYPROJECT_PINS = pins(pyproject_requirements())
-SOURCES = {"pyproject": pyproject_requirements, "conda_env": conda_requirements}
-
-
-def conda_pins() -> dict[str, Pin]:
-    """The pins of conda_env.yml's pip list."""
-    return pins(conda_requirements())
-
-
-@pytest.mark.parametrize("source", list(SOURCES), ids=list(SOURCES))
-def test_no_package_is_listed_twice(source: str) -> None:
-    names = [canonicalize_name(Requirement(line).name) for line in SOURCES[source]()]
-
+def test_no_package_is_listed_twice_in_pyproject() -> None:
+    names = [canonicalize_name(requirement.name) for requirement in pyproject_requirements()]
     assert sorted(name for name in set(names) if names.count(name) > 1) == []
 
 
-def test_conda_env_names_the_same_packages() -> None:
-    assert sorted(conda_pins()) == sorted(PYPROJECT_PINS)
+@pytest.mark.parametrize("requirement", pyproject_requirements(), ids=str)
+def test_the_lock_pins_what_pyproject_pins(requirement: Requirement) -> None:
+    assert locked_versions().get(canonicalize_name(requirement.name)) == {str(requirement.specifier)}
 
 
-@pytest.mark.parametrize("name", sorted(PYPROJECT_PINS), ids=sorted(PYPROJECT_PINS))
-def test_conda_env_pins_like_pyproject(name: str) -> None:
-    assert conda_pins().get(name) == PYPROJECT_PINS[name]
+def test_every_line_of_the_lock_is_a_hashed_pin() -> None:
+    entries = lock_entries()
+    pins = [line for line in LOCK_FILE.read_text().splitlines() if line and not line.startswith(("#", " "))]
+    assert len(entries) == len(pins), "a line of requirements.lock is not a pin followed by its hashes"
+    assert all(str(req.specifier).startswith("==") and hashes for req, hashes in entries)
+    assert all(hash_.startswith("sha256:") for _, hashes in entries for hash_ in hashes)
 
 
-def test_every_pin_is_exact() -> None:
-    # the benchmarks compare servers, so every reader must run the very same versions
-    loose = {
-        name: specifier
-        for name, (_extras, specifier) in PYPROJECT_PINS.items()
-        if [clause.operator for clause in SpecifierSet(specifier)] != ["=="]
-    }
-
-    assert loose == {}
+def test_the_lock_says_how_to_make_it_again() -> None:
+    assert LOCK_FILE.read_text().splitlines()[:2] == [
+        "# This file was autogenerated by uv via the following command:",
+        "#    make lock",
+    ]
 
 
-def test_conda_env_installs_the_project_itself() -> None:
-    assert conda_pip_entries().count(PROJECT_ITSELF) == 1
-
-
-def test_conda_python_satisfies_requires_python() -> None:
-    conda_packages = [entry for entry in read_conda_env()["dependencies"] if isinstance(entry, str)]
-    python_pins = [entry.removeprefix("python=") for entry in conda_packages if entry.startswith("python=")]
+def test_conda_env_installs_the_lock_and_a_python_the_project_accepts() -> None:
+    environment = yaml.safe_load((ROOT / "conda_env.yml").read_text())
+    [pip_section] = [entry["pip"] for entry in environment["dependencies"] if isinstance(entry, dict)]
+    assert pip_section == ["-r requirements.lock"]
+    [python] = [
+        entry for entry in environment["dependencies"] if isinstance(entry, str) and entry.startswith("python=")
+    ]
     requires_python = SpecifierSet(read_pyproject()["project"]["requires-python"])
-
-    assert len(python_pins) == 1, "conda_env.yml should pin python once"
-    assert Version(python_pins[0]) in requires_python
+    # conda's python=3.11 is the newest 3.11: compare the newest patch release there is
+    assert Version(python.removeprefix("python=") + ".99") in requires_python

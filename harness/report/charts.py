@@ -1,0 +1,111 @@
+"""The charts of a harness run, one function each; each returns the PNG it drew, or None with nothing to draw."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.report import style
+from harness.report.summary import Summary, find
+
+
+def throughput(summaries: list[Summary], scenario: str, folder: Path) -> Path | None:
+    """Requests/s of every run of one scenario, median with the range of the repeats, generator-bound hatched."""
+    rows = sorted((s for s in summaries if s.run.scenario == scenario and not s.run.access_log), key=lambda s: s.rps)
+    if not rows:
+        return None
+    figure, axes = style.new_figure(9, 0.45 * len(rows) + 1.6)
+    low = [summary.rps - summary.spread[0] for summary in rows]
+    high = [summary.spread[1] - summary.rps for summary in rows]
+    colours = [style.colour_of(summary.run.server) for summary in rows]
+    bars = axes.barh([summary.label for summary in rows], [summary.rps for summary in rows], xerr=[low, high])
+    for bar, summary, colour in zip(bars, rows, colours, strict=True):
+        bar.set_color(colour)
+        if summary.generator_bound:
+            bar.set_hatch(style.GENERATOR_BOUND_HATCH)
+            bar.set_edgecolor("white")
+    axes.set_xlabel("requests/s (median; the whisker spans the repeats; hatched: generator-bound)")
+    axes.set_title(f"{scenario}: throughput (blue ASGI, vermillion WSGI, grey baselines)")
+    return style.save(figure, folder / f"throughput-{scenario}.png")
+
+
+def latency(summaries: list[Summary], scenario: str, folder: Path) -> Path | None:
+    """p50, p95 and p99 of every run of one scenario, as points on a log axis."""
+    rows = [s for s in summaries if s.run.scenario == scenario and not s.run.access_log and s.median("p50_ms")]
+    if not rows:
+        return None
+    figure, axes = style.new_figure(9, 0.5 * len(rows) + 1.6)
+    positions = list(range(len(rows)))
+    for name, marker in [("p50_ms", "o"), ("p95_ms", "s"), ("p99_ms", "^")]:
+        points = [(summary.median(name), position) for summary, position in zip(rows, positions, strict=True)]
+        drawn = [(value, position) for value, position in points if value is not None]
+        if drawn:
+            axes.scatter(
+                [value for value, _ in drawn],
+                [position for _, position in drawn],
+                marker=marker,
+                label=name.removesuffix("_ms"),
+                color=[style.colour_of(rows[position].run.server) for _, position in drawn],
+            )
+    axes.set_yticks(positions, [summary.label for summary in rows])
+    axes.set_xscale("log")
+    axes.set_xlabel("latency, ms (median over repeats; log scale)")
+    axes.legend()
+    axes.set_title(f"{scenario}: latency percentiles")
+    return style.save(figure, folder / f"latency-{scenario}.png")
+
+
+def io_concurrency(summaries: list[Summary], folder: Path) -> Path | None:
+    """/lab/io throughput against concurrent users, one line per server measured at several counts."""
+    curve = [s for s in summaries if s.run.scenario == "iowait" and not s.run.access_log and s.repeats]
+    servers = [server for server in dict.fromkeys(s.run.server for s in curve)]
+    servers = [server for server in servers if sum(1 for s in curve if s.run.server == server) > 1]
+    if not servers:
+        return None
+    figure, axes = style.new_figure(8, 5)
+    users = sorted({summary.run.users for summary in curve})
+    axes.plot(users, [count * 10 for count in users], ":", color=style.IDEAL, label="ideal: users × 10/s")
+    for index, server in enumerate(servers):
+        points = sorted((s.run.users, s.rps) for s in curve if s.run.server == server)
+        colour = style.colour_of(server) if index < 2 else style.EXTRA[index % len(style.EXTRA)]
+        axes.plot([p[0] for p in points], [p[1] for p in points], "o-", label=server, color=colour)
+    axes.set_xlabel("concurrent users (log scale)")
+    axes.set_ylabel("requests/s (log scale)")
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.legend()
+    axes.set_title("/lab/io?ms=100: throughput as concurrency grows")
+    return style.save(figure, folder / "io-concurrency.png")
+
+
+def access_log_cost(summaries: list[Summary], folder: Path) -> Path | None:
+    """GET /public/test with the access log off and on, for every server measured both ways."""
+    pairs = [
+        (plain, logged)
+        for logged in summaries
+        if logged.run.access_log and logged.repeats
+        if (plain := find(summaries, logged.run.server, logged.run.scenario, logged.run.users))
+    ]
+    if not pairs:
+        return None
+    figure, axes = style.new_figure(8, 0.9 * len(pairs) + 1.6)
+    labels, values, colours = [], [], []
+    for plain, logged in pairs:
+        labels += [f"{plain.run.server} log off", f"{plain.run.server} log on"]
+        values += [plain.rps, logged.rps]
+        colours += [style.colour_of(plain.run.server)] * 2
+    bars = axes.barh(labels, values, color=colours)
+    for bar in bars[1::2]:
+        bar.set_alpha(0.55)
+    axes.set_xlabel("requests/s, GET /public/test (median)")
+    axes.set_title("What the access log costs")
+    return style.save(figure, folder / "access-log.png")
+
+
+def draw_all(summaries: list[Summary], folder: Path) -> list[Path]:
+    """Every chart the measured runs allow."""
+    measured = [summary for summary in summaries if summary.repeats]
+    scenarios = list(dict.fromkeys(summary.run.scenario for summary in measured))
+    drawn = [throughput(measured, scenario, folder) for scenario in scenarios]
+    drawn += [latency(measured, scenario, folder) for scenario in ["hello", "iowait"]]
+    drawn += [io_concurrency(measured, folder), access_log_cost(measured, folder)]
+    return [path for path in drawn if path is not None]

@@ -1,0 +1,98 @@
+"""The report's words and tables: report.md, and the table the terminal shows at the end of a run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.report.checks import Check
+from harness.report.environment import KEY_PACKAGES
+from harness.report.summary import Summary
+
+
+def milliseconds(value: float | None) -> str:
+    """A latency for a table cell: one decimal, or a dash when there is none."""
+    return "–" if value is None else f"{value:,.1f}"
+
+
+def environment_lines(env: dict[str, Any]) -> list[str]:
+    """What the run ran on, in a few lines."""
+    versions = ", ".join(f"{name} {env['packages'][name]}" for name in KEY_PACKAGES if env["packages"].get(name))
+    lock = f"all {len(env['packages'])} packages of requirements.lock installed at their locked versions"
+    if env.get("not_as_locked"):
+        lock = f"**not as locked**: {json.dumps(env['not_as_locked'])}: these figures are not comparable"
+    return [
+        f"Machine: {env['cpu_model']}, {env['cores']} cores, {env['memory_gib']} GiB; Python {env['python']}"
+        f" (GIL {'enabled' if env.get('gil_enabled', True) else 'disabled'}).",
+        f"Settings: {json.dumps(env['settings'])}.",
+        f"Versions: {versions}; {lock}.",
+    ]
+
+
+def scenario_table(summaries: list[Summary], scenario: str) -> list[str]:
+    """One row per run of `scenario`: median requests/s, range, percentiles, failures, CPU on both sides."""
+    lines = [
+        f"## {scenario}",
+        "",
+        "| server | users | requests/s | range | p50 ms | p95 ms | p99 ms | fails | server CPU | gen. CPU | note |",
+        "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for summary in summaries:
+        if summary.run.scenario != scenario or not summary.repeats:
+            continue
+        low, high = summary.spread
+        name = summary.run.server + (" +access log" if summary.run.access_log else "")
+        cells = [
+            name,
+            str(summary.run.users),
+            f"{summary.rps:,.1f}",
+            f"{low:,.1f}–{high:,.1f}",
+            milliseconds(summary.median("p50_ms")),
+            milliseconds(summary.median("p95_ms")),
+            milliseconds(summary.median("p99_ms")),
+            str(summary.failures),
+            f"{summary.median('server_cpu') or 0:.2f}",
+            f"{summary.median('generator_cpu') or 0:.2f}",
+            "generator-bound" if summary.generator_bound else "",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def report_markdown(
+    summaries: list[Summary], env: dict[str, Any], drawn: list[Path], skipped: list[str], results: list[Check]
+) -> str:
+    """report.md: environment, one table per scenario, the charts, then the checks."""
+    lines = ["# Benchmark report", "", *environment_lines(env), ""]
+    lines += [
+        "Every figure is the median over the repeats, each with a fresh server after a warm-up; the range is",
+        "the lowest and highest repeat. **Generator-bound** marks a run whose load generator used its whole",
+        "core while the server had CPU to spare: that figure is a lower bound for the server.",
+        "",
+    ]
+    if skipped:
+        lines += ["Skipped:", *[f"- {reason}" for reason in skipped], ""]
+    for scenario in dict.fromkeys(summary.run.scenario for summary in summaries if summary.repeats):
+        lines += scenario_table(summaries, scenario)
+    if drawn:
+        lines += ["## Charts", "", *[f"![{path.stem}]({path.name})" for path in drawn], ""]
+    lines += ["## Checks", "", "| check | result | figures |", "| --- | --- | --- |"]
+    for check in results:
+        verdict = "**FAIL**" if check.passed is False else check.verdict
+        lines.append(f"| {check.name} | {verdict} | {check.detail} |")
+    return "\n".join([*lines, ""])
+
+
+def terminal_table(summaries: list[Summary], results: list[Check]) -> str:
+    """One line per run, then the checks, for the end of a run in the terminal."""
+    lines = [f"{'run':<44} {'requests/s':>11} {'range':>17} {'p99 ms':>8} {'fails':>6}"]
+    for summary in summaries:
+        if not summary.repeats:
+            continue
+        low, high = summary.spread
+        flag = "  generator-bound" if summary.generator_bound else ""
+        figures = f"{summary.rps:11,.1f} {low:8,.1f}–{high:<8,.1f} {milliseconds(summary.median('p99_ms')):>8}"
+        lines.append(f"{summary.run.key:<44} {figures} {summary.failures:6}{flag}")
+    lines += ["", "checks:", *[f"  [{check.verdict}] {check.name}: {check.detail}" for check in results]]
+    return "\n".join(lines)

@@ -1,0 +1,128 @@
+"""What the harness measures, as data: the scenarios, a run (a configuration under a scenario), the suites."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from launcher.catalog import (
+    BARE_FASTAPI,
+    BARE_FLASK,
+    CONFIGS,
+    GRANIAN_ASGI,
+    GRANIAN_WSGI,
+    GUNICORN_GEVENT,
+    GUNICORN_GTHREAD,
+    GUNICORN_SYNC_1,
+    GUNICORN_SYNC_N,
+    GUNICORN_UVICORN_WORKER,
+    HYPERCORN,
+    RAW_ASGI,
+    UVICORN,
+    UVICORN_CORES,
+    WAITRESS,
+)
+
+LOCUSTFILES = "benchmarks/locustfiles"
+WRK_SCRIPTS = "benchmarks/wrk"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A load: its locustfile (benchmarks/locustfiles/<id>.py), what wrk asks for, and what the server needs."""
+
+    id: str
+    path: str  # what wrk requests, and what the warm-up touches; Locust's users follow their locustfile
+    server_env: dict[str, str] = field(default_factory=dict)
+    lab_ms: int | None = None  # for the /lab scenarios: LAB_MS, what each request spends
+    wrk_script: str | None = None  # a Lua script in benchmarks/wrk/, for a POST and for judging answers
+    wrk_ok: bool = True  # mixed needs two kinds of users, which wrk cannot play
+    locust_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def locustfile(self) -> str:
+        """The scenario's locustfile, relative to the repository root."""
+        return f"{LOCUSTFILES}/{self.id}.py"
+
+
+SCENARIOS: dict[str, Scenario] = {
+    scenario.id: scenario
+    for scenario in [
+        Scenario("hello", "/public/test"),
+        Scenario("iowait", "/lab/io?ms=100", lab_ms=100),
+        Scenario("blocking", "/lab/blocking?ms=100", lab_ms=100),
+        Scenario("threadpool", "/lab/threadpool?ms=100", lab_ms=100),
+        Scenario("cpu", "/lab/cpu?ms=50", lab_ms=50),
+        # a long hold: after the first 202 every POST takes the busy path (409) that the checks measure
+        Scenario(
+            "merge",
+            "/merge",
+            server_env={"MERGE_SECONDS": "3600"},
+            wrk_script="merge.lua",
+            locust_env={"THINK_TIME": "0"},
+        ),
+        Scenario("mixed", "/public/test", server_env={"MERGE_SECONDS": "2"}, wrk_ok=False),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One measurement: a server configuration under a scenario with a number of users."""
+
+    server: str
+    scenario: str
+    users: int
+    access_log: bool = False
+
+    @property
+    def key(self) -> str:
+        """A name for the run, used in file names and tables."""
+        log = "-accesslog" if self.access_log else ""
+        return f"{self.scenario}-{self.server}-u{self.users}{log}"
+
+
+def grid(servers: list[str], scenario: str, users: list[int]) -> list[Run]:
+    """Every server under `scenario` with every number of users."""
+    return [Run(server, scenario, count) for server in servers for count in users]
+
+
+OUR_SERVERS = [
+    UVICORN.id,
+    UVICORN_CORES.id,
+    GUNICORN_SYNC_1.id,
+    GUNICORN_SYNC_N.id,
+    GUNICORN_GTHREAD.id,
+    GUNICORN_GEVENT.id,
+    GUNICORN_UVICORN_WORKER.id,
+    GRANIAN_ASGI.id,
+    GRANIAN_WSGI.id,
+    HYPERCORN.id,
+    WAITRESS.id,
+]
+BASELINES = [row.id for row in CONFIGS.values() if row.baseline]
+IO_CURVE_SERVERS = [UVICORN.id, GUNICORN_SYNC_1.id, GUNICORN_GTHREAD.id]
+IO_BESIDE = [GUNICORN_GEVENT.id, GRANIAN_ASGI.id, HYPERCORN.id, WAITRESS.id, GUNICORN_SYNC_N.id]
+CPU_SERVERS = [UVICORN.id, UVICORN_CORES.id, GUNICORN_SYNC_1.id, GUNICORN_SYNC_N.id, GUNICORN_GTHREAD.id]
+
+SUITES: dict[str, list[Run]] = {
+    "full": [
+        *grid(OUR_SERVERS + BASELINES, "hello", [50]),
+        *grid(IO_CURVE_SERVERS, "iowait", [1, 10, 50, 100, 200]),
+        *grid(IO_BESIDE, "iowait", [100]),
+        *grid([UVICORN.id], "blocking", [10, 100]),
+        *grid([UVICORN.id], "threadpool", [10, 40, 100]),
+        *grid(CPU_SERVERS, "cpu", [10]),
+        *grid([UVICORN.id, GUNICORN_SYNC_1.id, GUNICORN_SYNC_N.id], "merge", [50]),
+        *grid([UVICORN.id, GUNICORN_SYNC_N.id], "mixed", [50]),
+        Run(UVICORN.id, "hello", 50, access_log=True),
+        Run(GUNICORN_SYNC_1.id, "hello", 50, access_log=True),
+        Run(RAW_ASGI.id, "hello", 50, access_log=True),
+    ],
+    # make demo: the four lessons that matter most, each with the configuration its check needs
+    "demo": [
+        *grid([UVICORN.id, GUNICORN_SYNC_1.id, BARE_FASTAPI.id, BARE_FLASK.id], "hello", [50]),
+        *grid([UVICORN.id, GUNICORN_SYNC_1.id, GUNICORN_SYNC_N.id], "iowait", [100]),
+        *grid([UVICORN.id], "blocking", [20]),
+        *grid([UVICORN.id, GUNICORN_SYNC_1.id], "merge", [50]),
+    ],
+}

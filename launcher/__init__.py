@@ -1,0 +1,34 @@
+"""One way to start every real process this repository runs: the app servers, Redis and nginx.
+
+Tests, the benchmark harness, `make demo`, the slow-client, scale-out and soak runs all start their
+processes here, so that what a test checks is what a benchmark measures and what `make serve` runs.
+The launcher imports neither app: it starts them by their import strings, as a shell would.
+"""
+
+from launcher.catalog import CONFIGS, config
+from launcher.nginx import RunningNginx, run_nginx
+from launcher.process import HOST, ROOT, StartedProcess, ToolNotFoundError, find_tool, free_port, start_process
+from launcher.redis import RedisServer, run_redis
+from launcher.servers import RunningServer, ServerConfig, run_server
+from launcher.wait import StillWaitingError, wait_for
+
+__all__ = [
+    "CONFIGS",
+    "HOST",
+    "ROOT",
+    "RedisServer",
+    "RunningNginx",
+    "RunningServer",
+    "ServerConfig",
+    "StartedProcess",
+    "StillWaitingError",
+    "ToolNotFoundError",
+    "config",
+    "find_tool",
+    "free_port",
+    "run_nginx",
+    "run_redis",
+    "run_server",
+    "start_process",
+    "wait_for",
+]

@@ -1,0 +1,49 @@
+"""`python -m benchmarks` end to end on a tiny suite: real servers, real Locust, the report, the charts, the checks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from launcher import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_short_run_writes_results_report_and_charts(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "benchmarks", "--suite", "demo", "--servers", "uvicorn,bare-fastapi"]
+    command += ["--scenarios", "hello,merge", "--repeats", "1", "--duration", "2", "--out", str(tmp_path)]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["environment"]["cores"] >= 1
+    assert results["environment"]["packages"]["fastapi"]
+    runs = {measurement["run"]: measurement for measurement in results["measurements"]}
+    assert set(runs) == {"hello-uvicorn-u50", "hello-bare-fastapi-u50", "merge-uvicorn-u50"}
+    for measurement in runs.values():
+        assert measurement["requests"] > 0
+        assert measurement["failures"] == 0
+        assert measurement["rps"] > 0
+        assert measurement["p50_ms"] is not None
+        assert measurement["p50_ms"] <= measurement["p99_ms"]
+
+    report = (tmp_path / "report.md").read_text()
+    assert "## Checks" in report
+    assert "our FastAPI GET /public/test" in report
+    assert "busy POST /merge (409)" in report
+    for chart in ["throughput-hello.png", "throughput-merge.png", "latency-hello.png"]:
+        assert (tmp_path / chart).read_bytes().startswith(b"\x89PNG")
+        assert f"]({chart})" in report
+    assert "checks:" in finished.stdout
+
+
+def test_unknown_server_is_refused_in_one_line() -> None:
+    command = [sys.executable, "-m", "benchmarks", "--servers", "nginx-unit"]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 2
+    assert "unknown --servers nginx-unit" in finished.stderr

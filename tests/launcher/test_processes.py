@@ -1,0 +1,65 @@
+"""Real processes through the launcher: a process group stops whole; Redis and nginx come up, answer and stop."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import httpx
+import psutil
+import redis
+
+from launcher import RedisServer, run_nginx, run_server, start_process, wait_for
+from launcher.catalog import DOCS_RAW_ASGI
+from launcher.process import accepts_connections
+
+# a parent that starts a child, says so, and sleeps: stop() must reach the child too
+PARENT_AND_CHILD = """
+import subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+print("child", child.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_stop_ends_the_whole_process_group_and_keeps_the_log(tmp_path: Path) -> None:
+    started = start_process([sys.executable, "-c", PARENT_AND_CHILD], tmp_path / "group.log")
+    wait_for(lambda: "child" in started.log(), 10, "the parent to start its child")
+    child = int(started.log().split()[1])
+    started.stop()
+    # the orphaned child may linger as a zombie until whoever adopted it reaps it: dead all the same
+    wait_for(lambda: not running(child), 10, "the child to end with its parent")
+    (tmp_path / "group.log").unlink()
+    assert started.log().startswith("child ")
+
+
+def test_a_redis_server_restarts_on_the_same_port_and_forgets(redis_server_path: str, tmp_path: Path) -> None:
+    server = RedisServer(tmp_path, redis_server_path)
+    server.start()
+    try:
+        with redis.Redis.from_url(server.url) as client:
+            client.set("key", "value")
+            server.stop()
+            assert not accepts_connections(server.port)
+            server.start()
+            # no persistence: a restart forgets every key
+            assert client.get("key") is None
+    finally:
+        server.stop()
+
+
+def test_nginx_runs_deploy_conf_in_front_of_the_upstream(nginx_path: str) -> None:
+    with run_server(DOCS_RAW_ASGI) as app, run_nginx([app.url], nginx=nginx_path, access_log=True) as proxy:
+        answer = httpx.get(f"{proxy.url}/through/nginx", timeout=10)
+        log = proxy.access_log().read_text()
+    assert answer.json()["path"] == "/through/nginx"
+    # the access log names the instance that answered
+    assert f" 200 GET /through/nginx {app.url.removeprefix('http://')}" in log

@@ -1,0 +1,1 @@
+"""Helpers the tests share: plain modules, imported by name, never from a conftest."""

@@ -1,0 +1,61 @@
+"""A small client for the contract: tests talk to the API through it, whatever serves the API."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from launcher import wait_for
+
+JSON = {"Content-Type": "application/json"}
+
+
+class ApiClient:
+    """The two endpoints and the status endpoint, over real HTTP to `base_url`."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url
+        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.http.close()
+
+    def public_test(self) -> httpx.Response:
+        """GET /public/test."""
+        return self.http.get("/public/test")
+
+    def start_merge(self, branch_name: Any = "feature/login") -> httpx.Response:
+        """POST /merge with a JSON body naming the branch."""
+        return self.http.post("/merge", json={"branch_name": branch_name})
+
+    def post_merge(self, content: bytes | str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
+        """POST /merge with any body and headers, to try malformed requests."""
+        return self.http.post("/merge", content=content, headers=headers)
+
+    def merge_status(self) -> httpx.Response:
+        """GET /merge."""
+        return self.http.get("/merge")
+
+    def wait_until_free(self, timeout: float = 30.0) -> None:
+        """Poll GET /merge until the shared resource is free."""
+        wait_for(lambda: self.merge_status().json()["busy"] is False, timeout, "the shared resource to be free")
+
+
+def race(base_urls: list[str], requests: int = 50) -> Counter[int]:
+    """Fire `requests` POST /merge at once, spread over `base_urls`; count the answers by status."""
+    # one thread and one connection per request, released together by a barrier
+    barrier = threading.Barrier(requests)
+
+    def post(index: int) -> int:
+        with httpx.Client(base_url=base_urls[index % len(base_urls)], timeout=30) as client:
+            client.get("/public/test")  # connect before the barrier, so the POSTs leave together
+            barrier.wait()
+            return client.post("/merge", json={"branch_name": f"race/{index}"}).status_code
+
+    with ThreadPoolExecutor(max_workers=requests) as pool:
+        return Counter(pool.map(post, range(requests)))

@@ -1,0 +1,76 @@
+"""What the fault tests observe in real processes: worker pids, the lock file, requests the server has read."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+def merge_holder_pid(log: str, branch_name: str) -> int | None:
+    """The pid of the worker that logged the start of this branch's merge, or None before it has."""
+    # the apps' log lines carry the worker's pid: "INFO:     [asgi_app 4242] merge of 'x' started: ..."
+    match = re.search(rf"\[(?:asgi|wsgi)_app (\d+)\] merge of {re.escape(repr(branch_name))} started", log)
+    return int(match.group(1)) if match else None
+
+
+def worker_pids(master_pid: int) -> set[int]:
+    """The live worker processes of a server's main process, from /proc."""
+    try:
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    except FileNotFoundError:
+        return set()
+    workers = set()
+    for child in children:
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        # uvicorn starts its workers with multiprocessing's "spawn", which brings a resource tracker along
+        if b"multiprocessing.resource_tracker" not in command:
+            workers.add(int(child))
+    return workers
+
+
+def hold_expiry(lock_path: Path) -> float:
+    """When the hold in a SQLite lock file expires, in time.time() seconds: the moment the file frees it."""
+    with closing(sqlite3.connect(lock_path)) as connection:
+        [(expires_at,)] = connection.execute("SELECT expires_at FROM holds").fetchall()
+    return float(expires_at)
+
+
+class SlowRequest:
+    """A GET sent on its own connection, whose answer is read later: a request in flight."""
+
+    def __init__(self, base_url: str, path: str) -> None:
+        url = urlsplit(base_url)
+        self.connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=30)
+        self.connection.request("GET", path)
+        assert self.connection.sock is not None
+        self.server_port = url.port
+        self.client_port: int = self.connection.sock.getsockname()[1]
+
+    def has_been_read(self) -> bool:
+        """Whether the server has read the whole request: its end of the connection has nothing left unread.
+
+        In /proc/net/tcp, the server's side of this connection (local port = the server's, remote port
+        = ours) shows in rx_queue the bytes the kernel holds that no process has read yet. A connection
+        still waiting in the listen queue has its request there; once a worker has read it, it is 0.
+        """
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port, remote_port = (int(address.split(":")[1], 16) for address in fields[1:3])
+            if (local_port, remote_port) == (self.server_port, self.client_port):
+                return int(fields[4].split(":")[1], 16) == 0
+        return False
+
+    def answer(self) -> tuple[int, Any]:
+        """Wait for the answer: its status and its JSON body."""
+        with closing(self.connection):
+            response = self.connection.getresponse()
+            return response.status, json.loads(response.read())
