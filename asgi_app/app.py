@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from asgi_app import body, docs, errors, lab, methods, routes
-from common.lock import open_merge_lock
+from common.lock import open_async_merge_lock
 from common.logs import app_logger
 from common.settings import Settings, load_settings
 
@@ -16,19 +16,19 @@ TITLE = "WSGI vs ASGI: the FastAPI app"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the FastAPI app; each worker process builds its own, with its own merge lock."""
+    """Build the FastAPI app; each worker process builds its own, with the async face of its merge lock."""
     settings = settings or load_settings()
     app_logger("asgi_app", settings.log_level)
     # opened here rather than in the lifespan, so that a bad LOCK_URL stops the server with one line
     # instead of a lifespan traceback; the lifespan closes it
-    merge_lock = open_merge_lock(settings.lock_url_for("asgi"))
+    merge_lock = open_async_merge_lock(settings.lock_url_for("asgi"), settings.lock_lease_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            merge_lock.close()
+            await merge_lock.close()
 
     # docs_url=None: FastAPI's own /docs loads Swagger UI from a CDN, docs.py serves the installed files
     app = FastAPI(title=TITLE, version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None)

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, HTTPException, Request, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, HTTPException, Query, Request, Response
 
 from asgi_app.body import JsonBodyRoute
 from asgi_app.docs import documented
-from common.http import MERGE_IN_PROGRESS, PUBLIC_MESSAGE, RESOURCE_BUSY, retry_after_header
-from common.lock import Hold, MergeLock, finish_merge, take_or_time_left
-from common.models import MERGE_STATUS_ERRORS, START_MERGE_ERRORS, MergeAccepted, MergeRequest, MergeStatus, Message
+from common import merges
+from common.http import PUBLIC_MESSAGE, RESOURCE_BUSY, retry_after_header
+from common.lock import AsyncMergeLock, Busy
+from common.models import (
+    MERGE_HISTORY_ERRORS,
+    MERGE_STATUS_ERRORS,
+    START_MERGE_ERRORS,
+    HistoryQuery,
+    MergeAccepted,
+    MergeHistory,
+    MergeRequest,
+    MergeStatus,
+    Message,
+)
 from common.settings import Settings
 
 logger = logging.getLogger("asgi_app")
@@ -21,8 +30,8 @@ router = APIRouter(route_class=JsonBodyRoute)
 
 
 # async def, though they only read an attribute: FastAPI runs a plain def dependency in its thread pool
-async def get_merge_lock(request: Request) -> MergeLock:
-    """The merge lock that create_app opened in this worker process."""
+async def get_merge_lock(request: Request) -> AsyncMergeLock:
+    """The async face of the merge lock that create_app opened in this worker process."""
     return request.app.state.merge_lock  # type: ignore[no-any-return]
 
 
@@ -31,22 +40,15 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-MergeLockDependency = Annotated[MergeLock, Depends(get_merge_lock)]
+MergeLockDependency = Annotated[AsyncMergeLock, Depends(get_merge_lock)]
 SettingsDependency = Annotated[Settings, Depends(get_settings)]
+HistoryParameters = Annotated[HistoryQuery, Query()]
 
 
 @router.get("/public/test")
 async def public_test() -> Message:
     """Answer with a message anyone can see."""
     return Message(message=PUBLIC_MESSAGE)
-
-
-async def run_merge(merge_lock: MergeLock, hold: Hold, merge_seconds: float) -> None:
-    """Simulate the merge: hold the shared resource for `merge_seconds`, then release it."""
-    logger.info("merge of %r started: holding the shared resource for %.1f s", hold.branch_name, merge_seconds)
-    # an await: the event loop serves other requests while this merge waits
-    await asyncio.sleep(merge_seconds)
-    await run_in_threadpool(finish_merge, merge_lock, hold, logger)
 
 
 @router.post("/merge", status_code=202, responses=documented(START_MERGE_ERRORS))
@@ -58,22 +60,26 @@ async def start_merge(
     settings: SettingsDependency,
 ) -> MergeAccepted:
     """Take the shared resource and start a merge in the background, or answer 409 if it is held."""
-    # lock I/O runs in a worker thread, so that a slow SQLite or Redis never stalls the event loop
-    hold = await run_in_threadpool(take_or_time_left, merge_lock, body.branch_name, settings.merge_seconds)
-    if not isinstance(hold, Hold):
-        raise HTTPException(409, detail=RESOURCE_BUSY, headers={"Retry-After": retry_after_header(hold)})
-    background_tasks.add_task(run_merge, merge_lock, hold, settings.merge_seconds)
+    # the async face: awaited on the loop, a worker thread only where SQLite must take its write lock
+    lease = await merge_lock.try_acquire(body.branch_name, settings.merge_seconds)
+    if isinstance(lease, Busy):
+        raise HTTPException(409, detail=RESOURCE_BUSY, headers={"Retry-After": retry_after_header(lease.seconds_left)})
+    # a task on the event loop, once the answer has been sent
+    background_tasks.add_task(merges.run_merge_async, merge_lock, lease, logger)
     response.headers["Location"] = "/merge"
-    return MergeAccepted(message=MERGE_IN_PROGRESS, branch_name=hold.branch_name)
+    return merges.accepted(lease)
 
 
 @router.get("/merge", responses=documented(MERGE_STATUS_ERRORS))
 async def merge_status(merge_lock: MergeLockDependency) -> MergeStatus:
     """Tell whether the shared resource is held, by which branch, and for how long."""
-    current = await run_in_threadpool(merge_lock.status)
-    if current is None:
-        return MergeStatus(busy=False, branch_name=None, retry_after=None)
-    return MergeStatus(busy=True, branch_name=current.branch_name, retry_after=round(current.seconds_left, 1))
+    return merges.status(await merge_lock.status())
+
+
+@router.get("/merge/history", responses=documented(MERGE_HISTORY_ERRORS))
+async def merge_history(query: HistoryParameters, merge_lock: MergeLockDependency) -> MergeHistory:
+    """List the most recent merges, newest first, as the ledger recorded them."""
+    return merges.history(await merge_lock.history(query.limit))
 
 
 def init_app(app: FastAPI, settings: Settings) -> None:

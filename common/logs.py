@@ -13,7 +13,9 @@ def app_logger(name: str, level: str) -> logging.Logger:
     logger.setLevel(level.upper())
     if not logger.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter(f"%(levelname)s:     [{name} %(process)d] %(message)s"))
+        # the time to the millisecond: the fault tests and the docs read merges' order from these lines
+        line = f"%(levelname)s:     %(asctime)s.%(msecs)03d [{name} %(process)d] %(message)s"
+        handler.setFormatter(logging.Formatter(line, datefmt="%H:%M:%S"))
         logger.addHandler(handler)
         logger.propagate = False
     return logger

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -87,19 +88,43 @@ class Message(BaseModel):
     message: str = Field(examples=["anyone can see this"])
 
 
+FENCING_TOKEN = "Strictly greater for every merge granted: the ledger refuses a write older than the newest."
+
+
 class MergeAccepted(BaseModel):
     """Body of the 202 answer to `POST /merge`: the merge now holds the shared resource."""
 
     message: str = Field(examples=["merge in progress"])
     branch_name: str = Field(examples=["feature/login"])
+    fencing_token: int = Field(description=FENCING_TOKEN, examples=[42])
 
 
 class MergeStatus(BaseModel):
-    """Body of `GET /merge`: who holds the shared resource and for how many more seconds."""
+    """Body of `GET /merge`: who holds the shared resource, with which fencing token, for how much longer."""
 
     busy: bool
     branch_name: str | None = Field(examples=["feature/login"])
-    retry_after: float | None = Field(description="Seconds until the hold ends.", examples=[7.4])
+    retry_after: float | None = Field(description="Seconds until the merge should be done.", examples=[7.4])
+    fencing_token: int | None = Field(description=FENCING_TOKEN, examples=[42])
+
+
+class MergeSummary(BaseModel):
+    """One merge of the ledger, stamped by the lock's store: when it started, when its end was accepted."""
+
+    fencing_token: int = Field(examples=[42])
+    branch_name: str = Field(examples=["feature/login"])
+    started_at: datetime
+    ended_at: datetime | None = Field(description="None while it runs, or when its end was never accepted.")
+    outcome: Literal["running", "released", "lease lost", "fenced off"] = Field(
+        description="released: it ended and let go; lease lost: its lease ran out first (a crash, a pause, a store "
+        "that went away); fenced off: its late end was refused, a newer merge having started."
+    )
+
+
+class MergeHistory(BaseModel):
+    """Body of `GET /merge/history`: the most recent merges, newest first."""
+
+    merges: list[MergeSummary]
 
 
 class HTTPError(BaseModel):
@@ -141,7 +166,13 @@ class LabResult(BaseModel):
 
 
 # where each request model is read from, for validation errors' `loc`
-REQUEST_LOCATIONS = {MergeRequest.__name__: "body", LabQuery.__name__: "query"}
+class HistoryQuery(BaseModel):
+    """Query of `GET /merge/history`: how many merges, newest first."""
+
+    limit: int = Field(default=10, ge=1, le=100, description="How many merges, 1 to 100.")
+
+
+REQUEST_LOCATIONS = {MergeRequest.__name__: "body", LabQuery.__name__: "query", HistoryQuery.__name__: "query"}
 
 # the error answers each route documents, with the model of each body; both apps list the same ones
 START_MERGE_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
@@ -149,6 +180,10 @@ START_MERGE_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
     413: (HTTPError, "The body is larger than MAX_BODY_BYTES"),
     415: (HTTPError, "The body is not sent as application/json"),
     422: (ValidationErrorBody, "The body is not a JSON object with one valid branch_name"),
+    503: (HTTPError, "The lock backend cannot be reached"),
+}
+MERGE_HISTORY_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
+    422: (ValidationErrorBody, "limit is not an integer from 1 to 100"),
     503: (HTTPError, "The lock backend cannot be reached"),
 }
 MERGE_STATUS_ERRORS: dict[int, tuple[type[BaseModel], str]] = {

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     merge_seconds: float = Field(default=10.0, gt=0, le=3600)
+    # a crashed holder keeps the resource for at most one lease, and a holder that pauses for more than two
+    # thirds of it (a blocked event loop, a stopped process, a swap storm) loses it: 5 s frees the resource
+    # quickly and still outlasts /lab/blocking's longest stall (2 s) between two renewals
+    lock_lease_seconds: float = Field(default=5.0, gt=0, le=3600)
     lock_url: str | None = None
     max_body_bytes: int = Field(default=16384, ge=64, le=16 * 1024 * 1024)
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"

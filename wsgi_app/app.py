@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     settings = settings or load_settings()
     app_logger("wsgi_app", settings.log_level)
     # a Flask app has no lifespan: the lock opens here and closes when the worker process exits
-    merge_lock = open_merge_lock(settings.lock_url_for("wsgi"))
+    merge_lock = open_merge_lock(settings.lock_url_for("wsgi"), settings.lock_lease_seconds)
     atexit.register(merge_lock.close)
 
     # doc_ui=False: flask-openapi3 still writes the OpenAPI document, docs.py serves it at FastAPI's URLs

@@ -11,9 +11,9 @@ from common.lock import open_merge_lock
 from common.settings import load_settings
 
 # fail in the master, in one line, before any worker boots: a worker that exits at boot is respawned
-# by the master again and again, so a bad MERGE_SECONDS or LOCK_URL must stop things here
+# by the master again and again, so a bad MERGE_SECONDS, LOCK_URL or LOCK_LEASE_SECONDS must stop things here
 _settings = load_settings()
-open_merge_lock(_settings.lock_url_for("wsgi")).close()
+open_merge_lock(_settings.lock_url_for("wsgi"), _settings.lock_lease_seconds).close()
 
 bind = os.environ.get("WSGI_BIND", "127.0.0.1:8001")
 

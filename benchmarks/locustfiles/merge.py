@@ -109,7 +109,7 @@ class MergeCrowdUser(FastHttpUser):
 
     @task
     def start_merge(self) -> None:
-        accepted = {"message": "merge in progress", "branch_name": self.branch_name}
+        accepted = {"message": "merge in progress", "branch_name": self.branch_name, "fencing_token": ANY}
         refused = {"detail": "Shared resource in use"}
         with self.client.post("/merge", json={"branch_name": self.branch_name}, catch_response=True) as response:
             # a 409 is the expected answer while another merge holds the shared resource
@@ -124,13 +124,13 @@ class MergeCrowdUser(FastHttpUser):
 
     def look_at_merge(self, accepted_at: float) -> None:
         """GET /merge right after the 202, and learn from it how long a hold lasts."""
-        status_body = {"busy": ANY, "branch_name": ANY, "retry_after": ANY}
+        status_body = {"busy": ANY, "branch_name": ANY, "retry_after": ANY, "fencing_token": ANY}
         with self.client.get("/merge", catch_response=True) as response:
             if not judge(response, {200: status_body}):
                 return
             status: dict[str, Any] = response.json()
         if status["busy"] and status["branch_name"] == self.branch_name:
-            # retry_after is what was left of our hold when the server answered: add back the time since the 202
+            # retry_after is what was left of our merge when the server answered: add back the time since the 202
             ledger.hold_estimates.append(status["retry_after"] + time.monotonic() - accepted_at)
 
     def report_overlap(self, number: int) -> None:

@@ -11,6 +11,7 @@ runs in the background, so readers should not notice it.
 from __future__ import annotations
 
 import itertools
+from unittest.mock import ANY
 
 from _common import DEFAULT_HOST, judge
 from locust import FastHttpUser, between, constant_throughput, run_single_user, task
@@ -45,7 +46,7 @@ class MergingUser(FastHttpUser):
 
     @task
     def start_merge(self) -> None:
-        accepted = {"message": "merge in progress", "branch_name": self.branch_name}
+        accepted = {"message": "merge in progress", "branch_name": self.branch_name, "fencing_token": ANY}
         refused = {"detail": "Shared resource in use"}
         with self.client.post("/merge", json={"branch_name": self.branch_name}, catch_response=True) as response:
             # a 409 is the expected answer while another merge holds the shared resource

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,7 +20,7 @@ def test_lab_endpoints_false_removes_them(config: ServerConfig) -> None:
     with run_server(config, {"LAB_ENDPOINTS": "false"}) as server:
         assert httpx.get(f"{server.url}/lab/io").status_code == 404
         paths = httpx.get(f"{server.url}/openapi.json").json()["paths"]
-    assert set(paths) == {"/public/test", "/merge"}
+    assert set(paths) == {"/public/test", "/merge", "/merge/history"}
 
 
 @BOTH
@@ -31,6 +33,12 @@ def test_lab_endpoints_false_removes_them(config: ServerConfig) -> None:
         ("LOG_LEVEL", "loud"),
         ("LOCK_URL", "ftp://example"),
         ("LOCK_URL", "sqlite:////proc/no/such/lock.sqlite3"),
+        ("LOCK_URL", "redis://h:abc"),
+        ("LOCK_URL", "redis://:99999"),
+        ("LOCK_URL", "redis://[::1"),
+        ("LOCK_URL", "redis://127.0.0.1:1/0"),
+        ("LOCK_LEASE_SECONDS", "0"),
+        ("LOCK_LEASE_SECONDS", "0.01"),
     ],
 )
 def test_bad_setting_stops_the_server_with_one_line(config: ServerConfig, variable: str, value: str) -> None:
@@ -47,3 +55,11 @@ def test_bad_setting_stops_the_server_with_one_line(config: ServerConfig, variab
     assert "Traceback" not in output
     [line] = [line for line in output.splitlines() if variable in line]
     assert value in line
+
+
+def test_several_workers_start_together_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
+    # each of the four workers creates the same new file at the same moment, as on a fresh machine
+    lock_url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    with run_server(replace(UVICORN, id="uvicorn-w4", workers=4), {"LOCK_URL": lock_url}) as server:
+        assert server.log().count("Application startup complete") == 4
+        assert "database is locked" not in server.log()

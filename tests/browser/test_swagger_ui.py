@@ -57,14 +57,14 @@ def is_local(url: str) -> bool:
     return urlsplit(url).hostname == HOST
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     """Playwright's sync API for the whole session."""
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """Debian's headless Chromium, or a skip (a failure in CI) if it is not installed."""
     # the system browser: `playwright install` would download one, and this machine has no internet

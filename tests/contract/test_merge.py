@@ -1,63 +1,114 @@
-"""POST /merge and GET /merge: the shared resource is taken, refused while held, and freed."""
+"""POST /merge, GET /merge and GET /merge/history: the resource is taken, refused while held, freed, and recorded."""
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from datetime import datetime
+from typing import Any
+from unittest.mock import ANY
 
 from tests.support.api import ApiClient, race
 
+FREE = {"busy": False, "branch_name": None, "retry_after": None, "fencing_token": None}
 
-def test_merge_is_accepted_while_the_resource_is_free(api: ApiClient) -> None:
+
+def newest_merge(api: ApiClient) -> dict[str, Any]:
+    """The newest merge of the ledger."""
+    merges: list[dict[str, Any]] = api.merge_history(limit=1).json()["merges"]
+    return merges[0]
+
+
+def test_merge_is_accepted_with_the_next_fencing_token_while_the_resource_is_free(api: ApiClient) -> None:
+    before = api.merge_history(limit=1).json()["merges"]
     response = api.start_merge("feature/login")
     assert response.status_code == 202
     assert response.headers["location"] == "/merge"
-    assert response.json() == {"message": "merge in progress", "branch_name": "feature/login"}
+    token = response.json()["fencing_token"]
+    assert response.json() == {"message": "merge in progress", "branch_name": "feature/login", "fencing_token": token}
+    # strictly greater than every token before it
+    assert token > (before[0]["fencing_token"] if before else 0)
 
 
-def test_status_shows_the_hold_and_then_the_free_resource(api: ApiClient) -> None:
-    assert api.merge_status().json() == {"busy": False, "branch_name": None, "retry_after": None}
-    assert api.start_merge("feature/status").status_code == 202
+def test_status_shows_the_holder_and_then_the_free_resource(api: ApiClient) -> None:
+    assert api.merge_status().json() == FREE
+    token = api.start_merge("feature/status").json()["fencing_token"]
 
     status = api.merge_status()
     assert status.status_code == 200
-    body = status.json()
-    assert body["busy"] is True
-    assert body["branch_name"] == "feature/status"
-    assert isinstance(body["retry_after"], float)
-    assert body["retry_after"] > 0
+    assert status.json() == {"busy": True, "branch_name": "feature/status", "retry_after": ANY, "fencing_token": token}
+    assert isinstance(status.json()["retry_after"], float)
+    assert status.json()["retry_after"] > 0
 
     api.wait_until_free()
-    assert api.merge_status().json() == {"busy": False, "branch_name": None, "retry_after": None}
+    assert api.merge_status().json() == FREE
 
 
 def test_merge_is_refused_with_409_and_retry_after_while_held(api: ApiClient) -> None:
     assert api.start_merge("feature/first").status_code == 202
-    hold_left = api.merge_status().json()["retry_after"]
+    left = api.merge_status().json()["retry_after"]
 
     refused = api.start_merge("feature/second")
     assert refused.status_code == 409
     assert refused.headers["content-type"] == "application/json"
     assert refused.json() == {"detail": "Shared resource in use"}
-    retry_after = int(refused.headers["retry-after"])
-    assert 1 <= retry_after <= math.ceil(hold_left)
-    # the refused merge did not take over the hold
+    assert 1 <= int(refused.headers["retry-after"]) <= math.ceil(left)
+    # the refused merge did not take over the resource, and is not in the ledger
     assert api.merge_status().json()["branch_name"] == "feature/first"
+    assert newest_merge(api)["branch_name"] == "feature/first"
 
 
-def test_the_resource_is_free_again_after_the_hold(api: ApiClient) -> None:
-    assert api.start_merge("feature/one").status_code == 202
+def test_the_resource_is_free_again_once_the_merge_has_ended(api: ApiClient) -> None:
+    first = api.start_merge("feature/one").json()["fencing_token"]
     api.wait_until_free()
     again = api.start_merge("feature/two")
     assert again.status_code == 202
-    assert again.json()["branch_name"] == "feature/two"
+    assert again.json()["fencing_token"] > first
+
+
+def test_the_ledger_records_each_merge_from_start_to_end(api: ApiClient) -> None:
+    token = api.start_merge("feature/recorded").json()["fencing_token"]
+    running = newest_merge(api)
+    assert running == {
+        "fencing_token": token,
+        "branch_name": "feature/recorded",
+        "started_at": ANY,
+        "ended_at": None,
+        "outcome": "running",
+    }
+    api.wait_until_free()
+    ended = newest_merge(api)
+    assert (ended["fencing_token"], ended["outcome"]) == (token, "released")
+    started_at, ended_at = (datetime.fromisoformat(ended[name]) for name in ("started_at", "ended_at"))
+    assert started_at.utcoffset() is not None  # the times say they are UTC
+    assert started_at < ended_at
+
+
+def test_the_ledger_lists_merges_newest_first_and_never_two_at_once(api: ApiClient) -> None:
+    for branch in ("feature/a", "feature/b"):
+        assert api.start_merge(branch).status_code == 202
+        api.wait_until_free()
+    merges = api.merge_history(limit=2).json()["merges"]
+    assert [merge["branch_name"] for merge in merges] == ["feature/b", "feature/a"]
+    newer, older = merges
+    assert newer["fencing_token"] > older["fencing_token"]
+    # the invariant itself, where it lives: one merge's end comes before the next one's start
+    assert datetime.fromisoformat(older["ended_at"]) <= datetime.fromisoformat(newer["started_at"])
+
+
+def test_history_takes_a_limit_from_1_to_100(api: ApiClient) -> None:
+    assert len(api.merge_history(limit=1).json()["merges"]) <= 1
+    for limit in ("0", "101", "ten"):
+        response = api.http.get("/merge/history", params={"limit": limit})
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["query", "limit"]
 
 
 def test_public_test_keeps_answering_while_a_merge_holds_the_resource(api: ApiClient) -> None:
     assert api.start_merge("feature/busy").status_code == 202
     for _ in range(20):
         assert api.public_test().json() == {"message": "anyone can see this"}
-    # still inside the hold: the answers above came while the merge ran, not after it
+    # still inside the merge: the answers above came while it ran, not after it
     assert api.merge_status().json()["busy"] is True
 
 

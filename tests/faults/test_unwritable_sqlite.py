@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from common.lock import open_merge_lock
 from launcher import ROOT, ServerConfig, free_port
 from launcher.catalog import GUNICORN_SYNC_1, UVICORN
 
@@ -42,6 +43,18 @@ def file_in_place_of_directory(tmp_path: Path) -> Path:
     return tmp_path / "not-a-directory" / "lock.sqlite3"
 
 
+def read_only_file(tmp_path: Path) -> Path:
+    """A lock file that exists, made by an earlier run, and that nobody may write to (mode 0444).
+
+    On main, this one started fine and then answered 503 to every merge while GET /merge said free:
+    reading worked, writing did not. Start-up now proves a write.
+    """
+    path = tmp_path / "lock.sqlite3"
+    open_merge_lock(f"sqlite:///{path}", lease_seconds=5.0).close()
+    path.chmod(0o444)
+    return path
+
+
 def directory_in_place_of_file(tmp_path: Path) -> Path:
     """A lock file path that is a directory."""
     (tmp_path / "lock.sqlite3").mkdir()
@@ -55,8 +68,9 @@ def directory_in_place_of_file(tmp_path: Path) -> Path:
         (read_only_directory, "(this user cannot write to "),
         (file_in_place_of_directory, "not-a-directory' is not a directory"),
         (directory_in_place_of_file, ": it is a directory"),
+        (read_only_file, "attempt to write a readonly database"),
     ],
-    ids=["read-only-directory", "file-in-place-of-directory", "directory-in-place-of-file"],
+    ids=["read-only-directory", "file-in-place-of-directory", "directory-in-place-of-file", "read-only-file"],
 )
 def test_unwritable_sqlite_path_stops_the_server_with_one_line(
     config: ServerConfig, unwritable: Callable[[Path], Path], reason: str, tmp_path: Path

@@ -152,7 +152,8 @@ def test_every_operation_is_fuzzed(
     record_property("fuzz_summary", run.summary())
     operations = len(run.documented)
 
-    assert operations == 7
+    # GET /public/test, POST and GET /merge, GET /merge/history, and the four /lab routes
+    assert operations == 8
     assert run.verdict["operations"] == {
         "total": operations,
         "selected": operations,

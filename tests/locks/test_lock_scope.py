@@ -13,26 +13,27 @@ from multiprocessing.synchronize import Barrier
 
 import pytest
 
-from common.lock import open_merge_lock
+from common.lock import Lease, open_merge_lock
 
 PROCESSES = 8
 ROUNDS = 5
-LONG_TTL = 60.0
+LEASE_SECONDS = 60.0
+LONG_MERGE = 60.0
 BARRIER_SECONDS = 60.0
 
 
 def contend(lock_url: str, index: int, rounds: int, barrier: Barrier, wins: Queue[tuple[int, list[bool]]]) -> None:
     """In a child process: each round, wait for every contender, try once, and let the winner release."""
-    merge_lock = open_merge_lock(lock_url)
+    merge_lock = open_merge_lock(lock_url, LEASE_SECONDS)
     won: list[bool] = []
     for round_number in range(rounds):
         barrier.wait(BARRIER_SECONDS)
-        hold = merge_lock.try_acquire(f"process-{index}/round-{round_number}", LONG_TTL)
-        won.append(hold is not None)
+        answer = merge_lock.try_acquire(f"process-{index}/round-{round_number}", LONG_MERGE)
+        won.append(isinstance(answer, Lease))
         # everyone has tried before the winner frees the resource for the next round
         barrier.wait(BARRIER_SECONDS)
-        if hold is not None:
-            merge_lock.release(hold)
+        if isinstance(answer, Lease):
+            merge_lock.finish(answer, "released")
     merge_lock.close()
     wins.put((index, won))
 

@@ -37,6 +37,9 @@ CONTRACT_OPERATIONS: set[Operation] = {
     ("POST", "/merge", 503),
     ("GET", "/merge", 200),
     ("GET", "/merge", 503),
+    ("GET", "/merge/history", 200),
+    ("GET", "/merge/history", 422),
+    ("GET", "/merge/history", 503),
 }
 
 

@@ -1,7 +1,7 @@
 """Races: 50 concurrent POST /merge, on every server configuration and lock backend, give one 202.
 
 Each configuration is a real server process; the requests come from 50 threads released together by a
-barrier, each on its own connection. The hold is long (30 s) so that every request lands inside it:
+barrier, each on its own connection. The merge is long (30 s) so that every request lands inside it:
 a second 202 can then only mean the lock was granted twice.
 """
 
@@ -21,7 +21,10 @@ pytestmark = pytest.mark.slow
 
 CONCURRENT_MERGES = 50
 LONG_HOLD = {"MERGE_SECONDS": "30"}
-CONFIGURATIONS = [UVICORN, UVICORN_W2, GUNICORN_SYNC_2, GUNICORN_GTHREAD_W2_T4]
+# Uvicorn waits for running merges when it stops, up to its graceful timeout: the tests need not
+QUICK_UVICORN = UVICORN.with_settings(timeout_graceful_shutdown=1)
+QUICK_UVICORN_W2 = UVICORN_W2.with_settings(timeout_graceful_shutdown=1)
+CONFIGURATIONS = [QUICK_UVICORN, QUICK_UVICORN_W2, GUNICORN_SYNC_2, GUNICORN_GTHREAD_W2_T4]
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -53,7 +56,7 @@ def test_two_servers_sharing_one_redis_accept_exactly_one(redis_url: str) -> Non
     redis.Redis.from_url(redis_url).flushdb()
     env = {**LONG_HOLD, "LOCK_URL": redis_url}
     with ExitStack() as servers:
-        asgi = servers.enter_context(run_server(UVICORN, env))
+        asgi = servers.enter_context(run_server(QUICK_UVICORN, env))
         wsgi = servers.enter_context(run_server(GUNICORN_SYNC_2, env))
         answers = race([asgi.url, wsgi.url])
     assert answers == Counter({202: 1, 409: CONCURRENT_MERGES - 1})
@@ -61,7 +64,7 @@ def test_two_servers_sharing_one_redis_accept_exactly_one(redis_url: str) -> Non
 
 def test_memory_lock_is_right_within_one_process() -> None:
     # one uvicorn worker is one process: the in-memory lock is enough there
-    with run_server(UVICORN, {**LONG_HOLD, "LOCK_URL": "memory://"}) as server:
+    with run_server(QUICK_UVICORN, {**LONG_HOLD, "LOCK_URL": "memory://"}) as server:
         answers = race([server.url])
     assert answers == Counter({202: 1, 409: CONCURRENT_MERGES - 1})
 

@@ -1,8 +1,8 @@
 """Scale-out: instances of both apps behind a real nginx share one real Redis, under a Locust merge crowd.
 
 `python -m benchmarks.scaleout` does the work and writes results.json; these tests run a short version of it
-and read what three witnesses counted: Redis (holds granted), nginx's access log (202s, by instance) and
-Locust (merge.py's ledger).
+and read what three witnesses counted: the ledger in Redis (every merge, when it started and ended), nginx's
+access log (202s, by instance) and Locust (merge.py's count).
 """
 
 from __future__ import annotations
@@ -14,34 +14,36 @@ from pathlib import Path
 
 import pytest
 
-from harness.scaleout import Answer, overlapping_holds
+from common.lock import MergeRecord, Outcome
+from common.merges import overlapping
 from launcher import ROOT
 from tests.support.tools import require_tool
 
-HOLD_SECONDS = 2.0
 
-
-def accepted(sent_at: float, seconds: float = 0.001) -> Answer:
-    """A 202 that nginx sent at `sent_at`, `seconds` after its request arrived."""
-    return Answer(sent_at, seconds, 202, "POST", "/merge", "127.0.0.1:8000")
+def merge(token: int, started: float, ended: float | None, outcome: Outcome = "released") -> MergeRecord:
+    """A merge of the ledger."""
+    return MergeRecord(token, f"branch-{token}", started, ended, outcome)
 
 
 @pytest.mark.parametrize(
-    ("answers", "gaps"),
+    ("records", "pairs"),
     [
-        pytest.param([accepted(10.0), accepted(12.003)], [], id="one-hold-after-another"),
-        pytest.param([accepted(10.0), accepted(10.004)], [0.005], id="granted-together"),
-        pytest.param([accepted(11.5, seconds=0.2), accepted(10.0)], [1.501], id="logged-out-of-order"),
-        # the first 202 took 0.3 s: its hold may have begun 0.3 s before nginx sent it, so 1.8 s later is fine
-        pytest.param([accepted(10.0, seconds=0.3), accepted(11.8)], [], id="slow-answer-widens-the-window"),
+        pytest.param([merge(1, 10.0, 12.0), merge(2, 12.0, 14.0)], [], id="one-after-another"),
+        pytest.param([merge(1, 10.0, 12.5), merge(2, 12.0, 14.0)], [(1, 2)], id="the-second-started-first"),
+        pytest.param([merge(2, 12.0, 14.0), merge(1, 10.0, 12.5)], [(1, 2)], id="in-any-order"),
+        # a fenced-off merge's end was refused: its accepted work ended with its start
+        pytest.param([merge(1, 10.0, None, "fenced off"), merge(2, 11.0, 13.0)], [], id="fenced-off"),
+        pytest.param([merge(1, 10.0, None, "running")], [], id="still-running"),
     ],
 )
-def test_overlapping_holds_are_the_202s_that_no_hold_can_separate(answers: list[Answer], gaps: list[float]) -> None:
-    assert overlapping_holds(answers, HOLD_SECONDS) == gaps
+def test_overlapping_merges_are_read_from_what_the_ledger_accepted(
+    records: list[MergeRecord], pairs: list[tuple[int, int]]
+) -> None:
+    assert overlapping(records) == pairs
 
 
 @pytest.mark.slow
-def test_instances_behind_nginx_accept_one_merge_per_hold(tmp_path: Path) -> None:
+def test_instances_behind_nginx_run_one_merge_at_a_time(tmp_path: Path) -> None:
     require_tool("nginx", "apt-get install nginx")
     require_tool("redis-server", "apt-get install redis-server")
     command = [sys.executable, "-m", "benchmarks.scaleout", "--duration", "20", "--users", "30", "--out", str(tmp_path)]
@@ -50,12 +52,13 @@ def test_instances_behind_nginx_accept_one_merge_per_hold(tmp_path: Path) -> Non
 
     result = json.loads((tmp_path / "results.json").read_text())
     figures = result["figures"]
-    assert figures["overlaps_nginx"] == 0
+    assert figures["overlaps_ledger"] == []
     assert figures["overlaps_locust"] == 0
-    # 20 s of 2 s holds: several merges, and each hold Redis granted was answered by one 202, seen by Locust
-    assert figures["holds_granted_redis"] >= 2
-    assert figures["accepted_nginx"] == figures["holds_granted_redis"]
-    assert figures["accepted_locust"] == figures["holds_granted_redis"]
+    # 20 s of 2 s merges: several, each in the ledger, each answered by one 202 that Locust saw
+    assert figures["merges_ledger"] >= 2
+    assert figures["outcomes_ledger"] == {"released": figures["merges_ledger"]}
+    assert figures["accepted_nginx"] == figures["merges_ledger"]
+    assert figures["accepted_locust"] == figures["merges_ledger"]
     assert figures["failures"] == 0
     assert set(figures["statuses"]) <= {"200", "202", "409"}
     answered = [instance for instance in result["instances"] if instance["requests"] > 0]

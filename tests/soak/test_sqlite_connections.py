@@ -11,13 +11,13 @@ from pathlib import Path
 
 import psutil
 
-from common.lock import SqliteLock
+from common.lock.sqlite import SqliteLock
 
 THREADS = 20
 
 
 def test_a_thread_that_ends_closes_its_sqlite_connection(tmp_path: Path) -> None:
-    merge_lock = SqliteLock(tmp_path / "lock.sqlite3")
+    merge_lock = SqliteLock(tmp_path / "lock.sqlite3", lease_seconds=5.0)
     merge_lock.status()  # this thread's connection, which it keeps
     process = psutil.Process()
     before = process.num_fds()

@@ -41,6 +41,10 @@ class ApiClient:
         """GET /merge."""
         return self.http.get("/merge")
 
+    def merge_history(self, limit: int = 10) -> httpx.Response:
+        """GET /merge/history: the ledger's most recent merges, newest first."""
+        return self.http.get("/merge/history", params={"limit": limit})
+
     def wait_until_free(self, timeout: float = 30.0) -> None:
         """Poll GET /merge until the shared resource is free."""
         wait_for(lambda: self.merge_status().json()["busy"] is False, timeout, "the shared resource to be free")

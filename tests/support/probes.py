@@ -1,11 +1,10 @@
-"""What the fault tests observe in real processes: worker pids, the lock file, requests the server has read."""
+"""What the fault tests observe in real processes: worker pids, and requests the server has read."""
 
 from __future__ import annotations
 
 import http.client
 import json
 import re
-import sqlite3
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -35,13 +34,6 @@ def worker_pids(master_pid: int) -> set[int]:
         if b"multiprocessing.resource_tracker" not in command:
             workers.add(int(child))
     return workers
-
-
-def hold_expiry(lock_path: Path) -> float:
-    """When the hold in a SQLite lock file expires, in time.time() seconds: the moment the file frees it."""
-    with closing(sqlite3.connect(lock_path)) as connection:
-        [(expires_at,)] = connection.execute("SELECT expires_at FROM holds").fetchall()
-    return float(expires_at)
 
 
 class SlowRequest:

@@ -8,6 +8,7 @@ from common.settings import Settings, SettingsError, default_lock_url, load_sett
 
 DEFAULTS = {
     "merge_seconds": 10.0,
+    "lock_lease_seconds": 5.0,
     "lock_url": None,
     "max_body_bytes": 16384,
     "log_level": "info",
@@ -28,12 +29,14 @@ def test_defaults() -> None:
 
 def test_environment_variables_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MERGE_SECONDS", "2.5")
+    monkeypatch.setenv("LOCK_LEASE_SECONDS", "0.9")
     monkeypatch.setenv("LOCK_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("MAX_BODY_BYTES", "1024")
     monkeypatch.setenv("LOG_LEVEL", "warning")
     monkeypatch.setenv("LAB_ENDPOINTS", "false")
     assert load_settings().model_dump() == {
         "merge_seconds": 2.5,
+        "lock_lease_seconds": 0.9,
         "lock_url": "redis://127.0.0.1:6379/0",
         "max_body_bytes": 1024,
         "log_level": "warning",
