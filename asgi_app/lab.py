@@ -50,4 +50,4 @@ def lab_cpu(query: LabParameters) -> LabResult:
 def init_app(app: FastAPI, settings: Settings) -> None:
     """Serve the /lab routes, unless LAB_ENDPOINTS=false."""
     if settings.lab_endpoints:
-        app.include_router(router)
+        app.router.routes.extend(router.routes)  # as routes.init_app does, and for the same reason

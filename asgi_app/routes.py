@@ -5,44 +5,33 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, FastAPI, HTTPException, Query, Request, Response
 
 from asgi_app.body import JsonBodyRoute
 from asgi_app.docs import documented
-from common import merges
+from common import merges, models
 from common.http import PUBLIC_MESSAGE, RESOURCE_BUSY, retry_after_header
 from common.lock import AsyncMergeLock, Busy
-from common.models import (
-    MERGE_HISTORY_ERRORS,
-    MERGE_STATUS_ERRORS,
-    START_MERGE_ERRORS,
-    HistoryQuery,
-    MergeAccepted,
-    MergeHistory,
-    MergeRequest,
-    MergeStatus,
-    Message,
-)
+from common.models import MergeAccepted, MergeHistory, MergeRequest, MergeStatus, Message
 from common.settings import Settings
 
 logger = logging.getLogger("asgi_app")
 router = APIRouter(route_class=JsonBodyRoute)
 
 
-# async def, though they only read an attribute: FastAPI runs a plain def dependency in its thread pool
-async def get_merge_lock(request: Request) -> AsyncMergeLock:
+# plain functions of the request, not Depends: FastAPI 0.163 solves each dependency anew on every request,
+# which the busy path measurably pays (benchmarks/results/reference-inprocess/dependencies.txt)
+def get_merge_lock(request: Request) -> AsyncMergeLock:
     """The async face of the merge lock that create_app opened in this worker process."""
     return request.app.state.merge_lock  # type: ignore[no-any-return]
 
 
-async def get_settings(request: Request) -> Settings:
+def get_settings(request: Request) -> Settings:
     """The settings the app was built with."""
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-MergeLockDependency = Annotated[AsyncMergeLock, Depends(get_merge_lock)]
-SettingsDependency = Annotated[Settings, Depends(get_settings)]
-HistoryParameters = Annotated[HistoryQuery, Query()]
+HistoryParameters = Annotated[models.HistoryQuery, Query()]
 
 
 @router.get("/public/test")
@@ -51,15 +40,15 @@ async def public_test() -> Message:
     return Message(message=PUBLIC_MESSAGE)
 
 
-@router.post("/merge", status_code=202, responses=documented(START_MERGE_ERRORS))
+@router.post("/merge", status_code=202, responses=documented(models.START_MERGE_ERRORS))
 async def start_merge(
     body: MergeRequest,
     background_tasks: BackgroundTasks,
     response: Response,
-    merge_lock: MergeLockDependency,
-    settings: SettingsDependency,
+    request: Request,
 ) -> MergeAccepted:
     """Take the shared resource and start a merge in the background, or answer 409 if it is held."""
+    merge_lock, settings = get_merge_lock(request), get_settings(request)
     # the async face: awaited on the loop, a worker thread only where SQLite must take its write lock
     lease = await merge_lock.try_acquire(body.branch_name, settings.merge_seconds)
     if isinstance(lease, Busy):
@@ -70,18 +59,21 @@ async def start_merge(
     return merges.accepted(lease)
 
 
-@router.get("/merge", responses=documented(MERGE_STATUS_ERRORS))
-async def merge_status(merge_lock: MergeLockDependency) -> MergeStatus:
+@router.get("/merge", responses=documented(models.MERGE_STATUS_ERRORS))
+async def merge_status(request: Request) -> MergeStatus:
     """Tell whether the shared resource is held, by which branch, and for how long."""
-    return merges.status(await merge_lock.status())
+    return merges.status(await get_merge_lock(request).status())
 
 
-@router.get("/merge/history", responses=documented(MERGE_HISTORY_ERRORS))
-async def merge_history(query: HistoryParameters, merge_lock: MergeLockDependency) -> MergeHistory:
+@router.get("/merge/history", responses=documented(models.MERGE_HISTORY_ERRORS))
+async def merge_history(query: HistoryParameters, request: Request) -> MergeHistory:
     """List the most recent merges, newest first, as the ledger recorded them."""
-    return merges.history(await merge_lock.history(query.limit))
+    return merges.history(await get_merge_lock(request).history(query.limit))
 
 
 def init_app(app: FastAPI, settings: Settings) -> None:
-    """Serve the contract's routes."""
-    app.include_router(router)
+    """Serve the contract's routes on the app's own router."""
+    # not app.include_router: FastAPI 0.163 keeps an included router as a layer it matches on every request,
+    # about a sixth of a hello (benchmarks/results/reference-inprocess/routers.txt); the router holds finished
+    # routes (its settings applied as each was made), and include_router would add nothing to them
+    app.router.routes.extend(router.routes)

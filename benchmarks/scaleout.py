@@ -65,8 +65,9 @@ def print_summary(result: dict[str, Any]) -> None:
         counts = f"{instance['requests']:>9,} {statuses[202]:>5} {statuses[409]:>7,} {other:>6}"
         print(f"{instance['id']:<24} {instance['app']:<5} {instance['address']:<17} {counts}")
     ledger, nginx, locust = figures["merges_ledger"], figures["accepted_nginx"], figures["accepted_locust"]
-    print(f"\nmerges: {ledger} in the ledger, {nginx} 202s in nginx's log, {locust} seen by Locust")
-    print(f"overlapping merges: {len(figures['overlaps_ledger'])} in the ledger, {figures['overlaps_locust']} (Locust)")
+    ledgers = "the ledger" if figures["ledgers"] == 1 else f"the {figures['ledgers']} ledgers"
+    print(f"\nmerges: {ledger} in {ledgers}, {nginx} 202s in nginx's log, {locust} seen by Locust")
+    print(f"overlapping merges: {len(figures['overlaps_ledger'])} in {ledgers}, {figures['overlaps_locust']} (Locust)")
     load = f"{figures['requests']:,} requests, {figures['rps']:,.1f} requests/s"
     print(
         f"through nginx: {load}, p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, {figures['failures']} failures"

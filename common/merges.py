@@ -78,6 +78,7 @@ class MergeRun:
         )
 
 
+# --8<-- [start:drivers]
 def run_merge(merge_lock: MergeLock, lease: Lease, logger: logging.Logger) -> Outcome | None:
     """Simulate the merge in this thread: hold the resource for its seconds, renewing the lease, then finish."""
     merge = MergeRun(lease, merge_lock.lease_seconds, logger)
@@ -104,6 +105,9 @@ async def run_merge_async(merge_lock: AsyncMergeLock, lease: Lease, logger: logg
     except LockUnavailableError as error:
         merge.end_failed(error)
         return None
+
+
+# --8<-- [end:drivers]
 
 
 def accepted(lease: Lease) -> MergeAccepted:
@@ -141,11 +145,13 @@ def history(records: list[MergeRecord]) -> MergeHistory:
 
 
 def overlapping(records: list[MergeRecord]) -> list[tuple[int, int]]:
-    """Pairs of consecutive merges (by fencing token) that the ledger shows running at the same time.
+    """Pairs of consecutive merges (in the order they started) that the ledger shows running at the same time.
 
     A merge ran, on the resource, from its accepted start to its accepted end; one whose end was refused
     (fenced off) or never came did no accepted work after its start. The list is empty when the lock held.
+    Records from several ledgers (a lock per machine, say) may be given together: they are put in order of
+    their start, which in one ledger is also the order of their fencing tokens.
     """
-    ordered = sorted(records, key=lambda record: record.fencing_token)
+    ordered = sorted(records, key=lambda record: (record.started_at, record.fencing_token))
     spans = [(record.fencing_token, record.started_at, record.ended_at or record.started_at) for record in ordered]
     return [(earlier[0], later[0]) for earlier, later in itertools.pairwise(spans) if earlier[2] > later[1]]

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_RUNS = {
     "benchmarks/results/reference": "results",
     "benchmarks/results/reference-wrk": "results/wrk",
+    "benchmarks/results/reference-pause": "figures",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import resource
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -14,7 +15,18 @@ import psutil
 
 from harness.parse import LoadFigures, parse_wrk, read_locust_stats
 from harness.scenarios import SCENARIOS, WRK_SCRIPTS, Run
-from launcher import HOST, ROOT, RunningServer, StartedProcess, config, free_port, run_server, start_process, wait_for
+from launcher import (
+    HOST,
+    ROOT,
+    RunningServer,
+    StartedProcess,
+    config,
+    free_port,
+    run_redis,
+    run_server,
+    start_process,
+    wait_for,
+)
 from launcher.catalog import CORES
 
 Generator = Literal["locust", "wrk"]
@@ -200,12 +212,19 @@ def take_the_hold(server: RunningServer) -> None:
 def measure(run: Run, repeat: int, options: LoadOptions, folder: Path) -> Measurement:
     """Start a fresh server, warm it up, load it for the run's duration and collect every figure."""
     split = cpu_split(options.processes)
-    env = dict(SCENARIOS[run.scenario].server_env)
+    scenario = SCENARIOS[run.scenario]
     prefix = folder / f"{run.key}-r{repeat}"
-    with run_server(config(run.server), env, folder=folder, cpus=split.server, access_log=run.access_log) as server:
+    with ExitStack() as stack:
+        env = dict(scenario.server_env)
+        if scenario.redis:
+            # on the generator's cores: the server's core is the one being measured
+            env["LOCK_URL"] = stack.enter_context(run_redis(cpus=split.generator)).url
+        server = stack.enter_context(
+            run_server(config(run.server), env, folder=folder, cpus=split.server, access_log=run.access_log)
+        )
         warm_up(server.url, run)
-        if run.scenario == "merge":
-            take_the_hold(server)
+        if scenario.wrk_script == "merge.lua" and not config(run.server).baseline:
+            take_the_hold(server)  # a bare app has no lock: its every POST /merge is the 409 already
         server_before, generator_before, started = process_tree_cpu(server.pid), children_cpu(), time.monotonic()
         figures, exit_code = generate_load(run, server.url, options, prefix, split.generator)
         seconds = time.monotonic() - started

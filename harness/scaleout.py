@@ -86,11 +86,12 @@ def judge(figures: dict[str, Any], instances: list[Instance]) -> list[Check]:
         status: count for status, count in figures["statuses"].items() if int(status) not in EXPECTED_STATUSES
     }
     outcomes = figures["outcomes_ledger"]
+    ledgers = "the ledger" if figures["ledgers"] == 1 else f"the {figures['ledgers']} ledgers together"
     return [
         Check(
             "the ledger shows one merge at a time",
             figures["overlaps_ledger"] == [] and figures["overlaps_locust"] == 0,
-            f"{len(figures['overlaps_ledger'])} overlaps in the ledger, {figures['overlaps_locust']} by Locust",
+            f"{len(figures['overlaps_ledger'])} overlaps in {ledgers}, {figures['overlaps_locust']} by Locust",
         ),
         Check("every merge released its lease", set(outcomes) == {"released"}, f"outcomes in the ledger: {outcomes}"),
         Check(
@@ -111,9 +112,9 @@ def judge(figures: dict[str, Any], instances: list[Instance]) -> list[Check]:
     ]
 
 
-def read_ledger(redis_url: str, merge_seconds: float) -> list[MergeRecord]:
-    """Every merge of the run, from the ledger in Redis, once the last one has ended."""
-    lock = open_merge_lock(redis_url, lease_seconds=merge_seconds)
+def read_ledger(lock_url: str, merge_seconds: float) -> list[MergeRecord]:
+    """Every merge of one ledger, once its last merge has ended."""
+    lock = open_merge_lock(lock_url, lease_seconds=merge_seconds)
     try:
         wait_for(lambda: lock.status() is None, merge_seconds + 10, "the last merge to end", interval=0.1)
         return lock.history(LEDGER_SIZE)
@@ -158,8 +159,9 @@ def run(options: ScaleOutOptions, folder: Path) -> dict[str, Any]:
         load_options = LoadOptions(options.duration, processes=options.processes)
         crowd = start_load(load, balancer.url, load_options, folder / load.key, split.generator, crowd_env)
         _, locust_exit_code = crowd.finish(options.duration + 120)
-        # with --lock sqlite there is no one ledger: each instance kept its own, which is the point of that run
-        ledger = read_ledger(redis.url, options.merge_seconds) if options.lock == "redis" else []
+        # with --lock sqlite each instance kept a ledger of its own, each right by itself: read them all
+        lock_urls = {server.env["LOCK_URL"] for server in servers}
+        ledger = [record for url in sorted(lock_urls) for record in read_ledger(url, options.merge_seconds)]
         instances = [
             Instance(id, config(id).interface, server.url.removeprefix("http://"))
             for id, server in zip(options.instances, servers, strict=True)
@@ -174,6 +176,7 @@ def run(options: ScaleOutOptions, folder: Path) -> dict[str, Any]:
     merge_lines = [tuple(int(number) for number in line) for line in MERGE_LINE.findall(locust_output)]
     stats = read_locust_stats(crowd.stats_path)
     figures = {
+        "ledgers": len(lock_urls),
         "merges_ledger": len(ledger),
         "outcomes_ledger": dict(Counter(record.outcome for record in ledger)),
         "overlaps_ledger": overlapping(ledger),

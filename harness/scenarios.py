@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from launcher.catalog import (
     BARE_FASTAPI,
@@ -37,13 +37,23 @@ class Scenario:
     wrk_script: str | None = None  # a Lua script in benchmarks/wrk/, for a POST and for judging answers
     wrk_ok: bool = True  # mixed needs two kinds of users, which wrk cannot play
     locust_env: dict[str, str] = field(default_factory=dict)
+    redis: bool = False  # the harness starts a redis-server and gives the server LOCK_URL for it
+    locust_scenario: str | None = None  # the locustfile's name, when it is another scenario's
 
     @property
     def locustfile(self) -> str:
         """The scenario's locustfile, relative to the repository root."""
-        return f"{LOCUSTFILES}/{self.id}.py"
+        return f"{LOCUSTFILES}/{self.locust_scenario or self.id}.py"
 
 
+# a long merge: after the first 202 every POST takes the busy path (409) that the checks measure
+MERGE = Scenario(
+    "merge",
+    "/merge",
+    server_env={"MERGE_SECONDS": "3600"},
+    wrk_script="merge.lua",
+    locust_env={"THINK_TIME": "0"},
+)
 SCENARIOS: dict[str, Scenario] = {
     scenario.id: scenario
     for scenario in [
@@ -52,14 +62,9 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("blocking", "/lab/blocking?ms=100", lab_ms=100),
         Scenario("threadpool", "/lab/threadpool?ms=100", lab_ms=100),
         Scenario("cpu", "/lab/cpu?ms=50", lab_ms=50),
-        # a long hold: after the first 202 every POST takes the busy path (409) that the checks measure
-        Scenario(
-            "merge",
-            "/merge",
-            server_env={"MERGE_SECONDS": "3600"},
-            wrk_script="merge.lua",
-            locust_env={"THINK_TIME": "0"},
-        ),
+        MERGE,
+        # the same busy path with the lock in Redis: every refusal is a round trip to it
+        replace(MERGE, id="merge-redis", redis=True, locust_scenario="merge"),
         Scenario("mixed", "/public/test", server_env={"MERGE_SECONDS": "2"}, wrk_ok=False),
     ]
 }
@@ -101,6 +106,13 @@ OUR_SERVERS = [
 ]
 BASELINES = [row.id for row in CONFIGS.values() if row.baseline]
 IO_CURVE_SERVERS = [UVICORN.id, GUNICORN_SYNC_1.id, GUNICORN_GTHREAD.id]
+# ours against the bare frameworks, one worker each: what our own code costs on hello and on the busy path
+OURS_AND_BARE = [UVICORN.id, GUNICORN_SYNC_1.id, BARE_FASTAPI.id, BARE_FLASK.id]
+LOCK_RUNS = [
+    *grid(OURS_AND_BARE, "hello", [50]),
+    *grid(OURS_AND_BARE, "merge", [50]),
+    *grid([UVICORN.id, GUNICORN_SYNC_1.id], "merge-redis", [50]),
+]
 IO_BESIDE = [GUNICORN_GEVENT.id, GRANIAN_ASGI.id, HYPERCORN.id, WAITRESS.id, GUNICORN_SYNC_N.id]
 CPU_SERVERS = [UVICORN.id, UVICORN_CORES.id, GUNICORN_SYNC_1.id, GUNICORN_SYNC_N.id, GUNICORN_GTHREAD.id]
 
@@ -112,7 +124,8 @@ SUITES: dict[str, list[Run]] = {
         *grid([UVICORN.id], "blocking", [10, 100]),
         *grid([UVICORN.id], "threadpool", [10, 40, 100]),
         *grid(CPU_SERVERS, "cpu", [10]),
-        *grid([UVICORN.id, GUNICORN_SYNC_1.id, GUNICORN_SYNC_N.id], "merge", [50]),
+        *grid([UVICORN.id, GUNICORN_SYNC_1.id, GUNICORN_SYNC_N.id, BARE_FASTAPI.id, BARE_FLASK.id], "merge", [50]),
+        *grid([UVICORN.id, GUNICORN_SYNC_1.id], "merge-redis", [50]),
         *grid([UVICORN.id, GUNICORN_SYNC_N.id], "mixed", [50]),
         Run(UVICORN.id, "hello", 50, access_log=True),
         Run(GUNICORN_SYNC_1.id, "hello", 50, access_log=True),
@@ -120,9 +133,11 @@ SUITES: dict[str, list[Run]] = {
     ],
     # make demo: the four lessons that matter most, each with the configuration its check needs
     "demo": [
-        *grid([UVICORN.id, GUNICORN_SYNC_1.id, BARE_FASTAPI.id, BARE_FLASK.id], "hello", [50]),
+        *grid(OURS_AND_BARE, "hello", [50]),
         *grid([UVICORN.id, GUNICORN_SYNC_1.id, GUNICORN_SYNC_N.id], "iowait", [100]),
         *grid([UVICORN.id], "blocking", [20]),
-        *grid([UVICORN.id, GUNICORN_SYNC_1.id], "merge", [50]),
+        *grid(OURS_AND_BARE, "merge", [50]),
     ],
+    # what our code costs beside the bare frameworks: the lock checks, best run with --generator wrk
+    "lock": LOCK_RUNS,
 }

@@ -16,9 +16,10 @@ from launcher.wait import wait_for
 class RedisServer:
     """redis-server with no persistence: a restart forgets every key, as a cache-only Redis does."""
 
-    def __init__(self, folder: Path, binary: str | None = None) -> None:
+    def __init__(self, folder: Path, binary: str | None = None, cpus: str | None = None) -> None:
         self.binary = binary or find_tool("redis-server", "apt-get install redis-server")
         self.folder = folder
+        self.cpus = cpus
         self.port = free_port()
         self.url = f"redis://{HOST}:{self.port}/0"
         self.started: StartedProcess | None = None
@@ -27,7 +28,7 @@ class RedisServer:
         """Start redis-server, on the same port as before after a stop, and wait until it accepts connections."""
         command = [self.binary, "--port", str(self.port), "--bind", HOST, "--save", "", "--appendonly", "no"]
         command += ["--dir", str(self.folder)]
-        self.started = start_process(command, self.folder / f"redis-{self.port}.log")
+        self.started = start_process(command, self.folder / f"redis-{self.port}.log", cpus=self.cpus)
         started = self.started
 
         def accepting() -> bool:
@@ -55,10 +56,10 @@ class RedisServer:
 
 
 @contextmanager
-def run_redis(binary: str | None = None) -> Iterator[RedisServer]:
-    """Start a redis-server for the block, and stop it at the end."""
+def run_redis(binary: str | None = None, cpus: str | None = None) -> Iterator[RedisServer]:
+    """Start a redis-server for the block (on `cpus`, a taskset list, if given), and stop it at the end."""
     with tempfile.TemporaryDirectory(prefix="redis-") as folder:
-        server = RedisServer(Path(folder), binary)
+        server = RedisServer(Path(folder), binary, cpus)
         server.start()
         try:
             yield server

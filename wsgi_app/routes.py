@@ -9,20 +9,10 @@ from typing import Any
 from flask import current_app
 from flask_openapi3 import APIBlueprint, OpenAPI
 
-from common import merges
+from common import merges, models
 from common.http import PUBLIC_MESSAGE, RESOURCE_BUSY, retry_after_header
 from common.lock import Busy, MergeLock
-from common.models import (
-    MERGE_HISTORY_ERRORS,
-    MERGE_STATUS_ERRORS,
-    START_MERGE_ERRORS,
-    HistoryQuery,
-    MergeAccepted,
-    MergeHistory,
-    MergeRequest,
-    MergeStatus,
-    Message,
-)
+from common.models import MergeAccepted, MergeHistory, MergeRequest, MergeStatus, Message
 from common.settings import Settings
 from wsgi_app.body import require_json_body
 from wsgi_app.docs import documented
@@ -50,7 +40,7 @@ def public_test() -> dict[str, Any]:
     return Message(message=PUBLIC_MESSAGE).model_dump()
 
 
-@api.post("/merge", responses={202: MergeAccepted, **documented(START_MERGE_ERRORS)})
+@api.post("/merge", responses={202: MergeAccepted, **documented(models.START_MERGE_ERRORS)})
 def start_merge(
     body: MergeRequest,
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -65,14 +55,14 @@ def start_merge(
     return merges.accepted(lease).model_dump(), 202, headers
 
 
-@api.get("/merge", responses={200: MergeStatus, **documented(MERGE_STATUS_ERRORS)})
+@api.get("/merge", responses={200: MergeStatus, **documented(models.MERGE_STATUS_ERRORS)})
 def merge_status() -> dict[str, Any]:
     """Tell whether the shared resource is held, by which branch, and for how long."""
     return merges.status(get_merge_lock().status()).model_dump()
 
 
-@api.get("/merge/history", responses={200: MergeHistory, **documented(MERGE_HISTORY_ERRORS)})
-def merge_history(query: HistoryQuery) -> dict[str, Any]:
+@api.get("/merge/history", responses={200: MergeHistory, **documented(models.MERGE_HISTORY_ERRORS)})
+def merge_history(query: models.HistoryQuery) -> dict[str, Any]:
     """List the most recent merges, newest first, as the ledger recorded them."""
     return merges.history(get_merge_lock().history(query.limit)).model_dump(mode="json")
 

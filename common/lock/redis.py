@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypedDict
 
 import redis
 import redis.asyncio
@@ -37,8 +38,18 @@ LEASE_KEY = f"wsgi-vs-asgi:{RESOURCE_NAME}"
 LEDGER_KEY = "wsgi-vs-asgi:merges"  # a hash: fencing token -> the merge as JSON
 INDEX_KEY = "wsgi-vs-asgi:merges:index"  # a sorted set of fencing tokens: the newest is the fence
 KEYS = [LEASE_KEY, LEDGER_KEY, INDEX_KEY]
-# how long a command may take before the app gives up on Redis and answers 503
+# how long a command (or a connect) may take before the app gives up on Redis and answers 503
 SOCKET_TIMEOUT_SECONDS = 2.0
+
+
+class Timeouts(TypedDict):
+    """The two socket timeouts that both clients pass to from_url."""
+
+    socket_timeout: float
+    socket_connect_timeout: float
+
+
+TIMEOUTS = Timeouts(socket_timeout=SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=SOCKET_TIMEOUT_SECONDS)
 
 # the holder's milliseconds left, in Redis's time: until its merge's planned end, or, past that, its lease's
 # (protocol.seconds_left)
@@ -124,6 +135,31 @@ SCRIPTS = {"status": STATUS, "finish": FINISH, "history": HISTORY}
 def unavailable(error: RedisError) -> LockUnavailableError:
     """The error the apps answer 503 to."""
     return LockUnavailableError(f"Redis lock unavailable: {error}")
+
+
+@contextlib.contextmanager
+def redis_errors() -> Iterator[None]:
+    """Turn any RedisError in the block into LockUnavailableError, which the apps answer 503 to."""
+    try:
+        yield
+    except RedisError as error:
+        raise unavailable(error) from error
+
+
+class Renewal:
+    """What one renewal comes to, caught in a block: `reason` is None if the lease held, else why it is lost."""
+
+    reason: str | None = None
+
+    def __enter__(self) -> Renewal:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> bool:
+        if isinstance(error, LockNotOwnedError):
+            self.reason = "its lease had run out"
+        elif isinstance(error, RedisError):
+            self.reason = str(unavailable(error))
+        return isinstance(error, RedisError)  # LockNotOwnedError is a RedisError too
 
 
 def grant_answer(reply: list[int], asked: Lease) -> Lease | Busy:
@@ -231,16 +267,12 @@ class RedisLock:
     def __init__(self, url: str, lease_seconds: float) -> None:
         self.lease_seconds = lease_seconds
         # --8<-- [start:redis-client]
-        # no retries, said explicitly: the app answers 503 + Retry-After after one socket timeout. from_url
+        # TIMEOUTS: both socket timeouts are SOCKET_TIMEOUT_SECONDS (2 s).
+        # No retries, said explicitly: the app answers 503 + Retry-After after one socket timeout. from_url
         # retries nothing today, but redis-py's Redis(host=...) retries 10 times with backoff, which took
         # 26 s against a frozen Redis (docs/many/faults.md). A connection that a restarted Redis closed is
         # still replaced: the pool checks each connection before handing it out
-        self.client = redis.Redis.from_url(
-            url,
-            socket_timeout=SOCKET_TIMEOUT_SECONDS,
-            socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
-            retry=Retry(NoBackoff(), 0),
-        )
+        self.client = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), **TIMEOUTS)
         # --8<-- [end:redis-client]
         self.scripts = {name: self.client.register_script(text) for name, text in SCRIPTS.items()}
 
@@ -252,46 +284,34 @@ class RedisLock:
     def try_acquire(self, branch_name: str, merge_seconds: float) -> Lease | Busy:
         """Take the resource and write the merge's start, or say how long the holder should still take."""
         lock = FencedLock(self.client, ask(branch_name, merge_seconds), self.lease_seconds)
-        try:
+        with redis_errors():
             lock.acquire(token=lock.lease.token)
-        except RedisError as error:
-            raise unavailable(error) from error
         assert lock.answer is not None
         return lock.answer
 
     def renew(self, lease: Lease) -> str | None:
         """Extend the lease by `lease_seconds`; None if it was still ours, else why it is lost."""
-        try:
+        with Renewal() as renewal:
             self._lock(lease).reacquire()
-        except LockNotOwnedError:
-            return "its lease had run out"
-        except RedisError as error:
-            return str(unavailable(error))
-        return None
+        return renewal.reason
 
     def finish(self, lease: Lease, outcome: Outcome) -> Outcome:
         """Write the merge's end (fenced) and release the lease; return the outcome the ledger recorded."""
-        try:
+        with redis_errors():
             recorded = self.scripts["finish"](keys=KEYS, args=[lease.fencing_token, outcome])
             with contextlib.suppress(LockNotOwnedError):  # the lease had run out already
                 self._lock(lease).release()
-        except RedisError as error:
-            raise unavailable(error) from error
         return outcome_of(recorded)
 
     def status(self) -> HoldStatus | None:
         """The current holder, or None when the resource is free."""
-        try:
+        with redis_errors():
             return status_answer(self.scripts["status"](keys=KEYS))
-        except RedisError as error:
-            raise unavailable(error) from error
 
     def history(self, limit: int) -> list[MergeRecord]:
         """The ledger's `limit` most recent merges, newest first."""
-        try:
+        with redis_errors():
             return history_answer(self.scripts["history"](keys=KEYS, args=[limit]))
-        except RedisError as error:
-            raise unavailable(error) from error
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -305,12 +325,7 @@ class AsyncRedisLock:
 
     def __init__(self, url: str, lease_seconds: float) -> None:
         self.lease_seconds = lease_seconds
-        self.client = redis.asyncio.Redis.from_url(
-            url,
-            socket_timeout=SOCKET_TIMEOUT_SECONDS,
-            socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
-            retry=AsyncRetry(NoBackoff(), 0),
-        )
+        self.client = redis.asyncio.Redis.from_url(url, retry=AsyncRetry(NoBackoff(), 0), **TIMEOUTS)
         self.scripts = {name: self.client.register_script(text) for name, text in SCRIPTS.items()}
 
     def _lock(self, lease: Lease) -> AsyncFencedLock:
@@ -321,46 +336,34 @@ class AsyncRedisLock:
     async def try_acquire(self, branch_name: str, merge_seconds: float) -> Lease | Busy:
         """As RedisLock.try_acquire."""
         lock = AsyncFencedLock(self.client, ask(branch_name, merge_seconds), self.lease_seconds)
-        try:
+        with redis_errors():
             await lock.acquire(token=lock.lease.token)
-        except RedisError as error:
-            raise unavailable(error) from error
         assert lock.answer is not None
         return lock.answer
 
     async def renew(self, lease: Lease) -> str | None:
         """As RedisLock.renew."""
-        try:
+        with Renewal() as renewal:
             await self._lock(lease).reacquire()
-        except LockNotOwnedError:
-            return "its lease had run out"
-        except RedisError as error:
-            return str(unavailable(error))
-        return None
+        return renewal.reason
 
     async def finish(self, lease: Lease, outcome: Outcome) -> Outcome:
         """As RedisLock.finish."""
-        try:
+        with redis_errors():
             recorded = await self.scripts["finish"](keys=KEYS, args=[lease.fencing_token, outcome])
             with contextlib.suppress(LockNotOwnedError):  # the lease had run out already
                 await self._lock(lease).release()
-        except RedisError as error:
-            raise unavailable(error) from error
         return outcome_of(recorded)
 
     async def status(self) -> HoldStatus | None:
         """As RedisLock.status."""
-        try:
+        with redis_errors():
             return status_answer(await self.scripts["status"](keys=KEYS))
-        except RedisError as error:
-            raise unavailable(error) from error
 
     async def history(self, limit: int) -> list[MergeRecord]:
         """As RedisLock.history."""
-        try:
+        with redis_errors():
             return history_answer(await self.scripts["history"](keys=KEYS, args=[limit]))
-        except RedisError as error:
-            raise unavailable(error) from error
 
     async def close(self) -> None:
         """Close the connection pool."""

@@ -160,6 +160,7 @@ class SqliteLock:
                 connection.rollback()
                 raise
 
+    # --8<-- [start:grant]
     def try_acquire(self, branch_name: str, merge_seconds: float) -> Lease | Busy:
         """Take the resource and write the merge's start, or say how long the holder should still take."""
         # the busy path reads without taking the write lock, so refusals do not queue behind each other
@@ -182,6 +183,8 @@ class SqliteLock:
             connection.execute("DELETE FROM merges WHERE fencing_token <= ?", (lease.fencing_token - LEDGER_SIZE,))
             return lease
 
+    # --8<-- [end:grant]
+
     def renew(self, lease: Lease) -> str | None:
         """Extend the lease by `lease_seconds`; None if it was still ours, else why it is lost."""
         statement = "UPDATE leases SET expires_at = ? WHERE resource = ? AND token = ? AND expires_at > ?"
@@ -193,6 +196,7 @@ class SqliteLock:
             return str(error)
         return None if renewed.rowcount == 1 else "its lease had run out"
 
+    # --8<-- [start:fence]
     def finish(self, lease: Lease, outcome: Outcome) -> Outcome:
         """Write the merge's end (fenced) and release the lease; return the outcome the ledger recorded."""
         with self._transaction() as connection:
@@ -207,6 +211,8 @@ class SqliteLock:
             end = (time.time(), outcome, lease.fencing_token)
             connection.execute("UPDATE merges SET ended_at = ?, outcome = ? WHERE fencing_token = ?", end)
             return outcome
+
+    # --8<-- [end:fence]
 
     def status(self) -> HoldStatus | None:
         """The current holder, or None when the resource is free."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.pause import PauseRun
 from harness.report import style
 from harness.report.summary import Summary, find
 
@@ -109,3 +110,56 @@ def draw_all(summaries: list[Summary], folder: Path) -> list[Path]:
     drawn += [latency(measured, scenario, folder) for scenario in ["hello", "iowait"]]
     drawn += [io_concurrency(measured, folder), access_log_cost(measured, folder)]
     return [path for path in drawn if path is not None]
+
+
+# how each kind of merge event is drawn on the pause timeline: marker, colour, label, label offset in points
+PAUSE_MARKS = {
+    "started": ("o", style.ASGI, "lease granted", (0, 12)),
+    "lost": ("x", style.WSGI, "renewal fails: lease lost", (4, -16)),
+    "ended: fenced off": ("X", style.WSGI, "late end refused (fenced off)", (4, 10)),
+    "ended: released": ("s", style.ASGI, "ended, released", (4, 10)),
+}
+
+
+def pause_timeline(run: PauseRun, lease_seconds: float, folder: Path) -> Path:
+    """A lease, its renewals, a pause past it, the successor and the refused late end, one row per merge."""
+    tokens = sorted({event.fencing_token for event in run.events})
+    figure, axes = style.new_figure(10, 1.2 * len(tokens) + 1.8)
+    labels = []
+    for row, token in enumerate(reversed(tokens)):
+        events = [event for event in run.events if event.fencing_token == token]
+        labels.append(f"merge {token}: worker {events[0].pid}, {run.outcomes.get(token, 'running')}")
+        # the lease: each grant and each renewal holds it for one lease from then, until the merge lets go
+        held_until = max(event.at for event in events if event.kind in {"started", "renewed"}) + lease_seconds
+        released = [event.at for event in events if event.kind == "ended: released"]
+        start = events[0].at
+        end = min([held_until, *released])
+        axes.barh(row, end - start, left=start, height=0.35, color=style.ASGI, alpha=0.22, linewidth=0)
+        if not released:
+            axes.axvline(
+                held_until,
+                ymin=(row + 0.2) / len(tokens),
+                ymax=(row + 0.8) / len(tokens),
+                color=style.WSGI,
+                linestyle=":",
+            )
+            axes.annotate(
+                "lease runs out", (held_until, row + 0.22), xytext=(3, 0), textcoords="offset points", fontsize=8
+            )
+        renewals = [event.at for event in events if event.kind == "renewed"]
+        axes.scatter(renewals, [row] * len(renewals), marker="|", s=120, color=style.ASGI)
+        for event in events:
+            if event.kind in PAUSE_MARKS:
+                marker, colour, text, offset = PAUSE_MARKS[event.kind]
+                axes.scatter([event.at], [row], marker=marker, s=70, color=colour, zorder=3)
+                axes.annotate(text, (event.at, row), xytext=offset, textcoords="offset points", fontsize=8)
+        if token == tokens[0]:
+            start, end = run.pause
+            band = ((row + 0.15) / len(tokens), (row + 0.85) / len(tokens))
+            axes.axvspan(start, end, ymin=band[0], ymax=band[1], color=style.BASELINE, alpha=0.35, linewidth=0)
+            axes.annotate("its event loop blocked", ((start + end) / 2, row - 0.34), ha="center", fontsize=8)
+    axes.set_yticks(range(len(tokens)), labels)
+    axes.set_ylim(-0.8, len(tokens) - 0.3)
+    axes.set_xlabel(f"seconds; shaded: the lease held, {lease_seconds:g} s from the grant and from each renewal (|)")
+    axes.set_title("A pause longer than the lease: another worker takes over; the fence refuses the late end")
+    return style.save(figure, folder / "pause-timeline.png")

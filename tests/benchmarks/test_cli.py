@@ -24,7 +24,7 @@ def test_a_short_run_writes_results_report_and_charts(tmp_path: Path) -> None:
     assert results["environment"]["cores"] >= 1
     assert results["environment"]["packages"]["fastapi"]
     runs = {measurement["run"]: measurement for measurement in results["measurements"]}
-    assert set(runs) == {"hello-uvicorn-u50", "hello-bare-fastapi-u50", "merge-uvicorn-u50"}
+    assert set(runs) == {"hello-uvicorn-u50", "hello-bare-fastapi-u50", "merge-uvicorn-u50", "merge-bare-fastapi-u50"}
     for measurement in runs.values():
         assert measurement["requests"] > 0
         assert measurement["failures"] == 0
@@ -35,7 +35,7 @@ def test_a_short_run_writes_results_report_and_charts(tmp_path: Path) -> None:
     report = (tmp_path / "report.md").read_text()
     assert "## Checks" in report
     assert "our FastAPI GET /public/test" in report
-    assert "busy POST /merge (409)" in report
+    assert "busy POST /merge (409, SQLite)" in report
     for chart in ["throughput-hello.png", "throughput-merge.png", "latency-hello.png"]:
         assert (tmp_path / chart).read_bytes().startswith(b"\x89PNG")
         assert f"]({chart})" in report
@@ -47,3 +47,38 @@ def test_unknown_server_is_refused_in_one_line() -> None:
     finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert finished.returncode == 2
     assert "unknown --servers nginx-unit" in finished.stderr
+
+
+def test_the_pause_run_draws_a_lease_lost_and_a_late_end_refused(tmp_path: Path) -> None:
+    finished = subprocess.run(
+        [sys.executable, "-m", "benchmarks.pause", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    run = json.loads((tmp_path / "pause.json").read_text())
+    assert run["outcomes"] == {"1": "fenced off", "2": "released"}
+    kinds = [(event["fencing_token"], event["kind"]) for event in run["events"]]
+    # the paused merge renewed before its pause, lost its lease after it, and had its end refused
+    assert (1, "renewed") in kinds
+    assert kinds.index((1, "lost")) < kinds.index((1, "ended: fenced off"))
+    # the successor started while the paused merge was stopped
+    started_2 = next(
+        event["at"] for event in run["events"] if (event["fencing_token"], event["kind"]) == (2, "started")
+    )
+    assert run["pause"][0] < started_2 < run["pause"][1]
+    assert (tmp_path / "pause-timeline.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("comparison", ["ours", "routers", "dependencies", "hop"])
+def test_every_in_process_comparison_runs(comparison: str, tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "benchmarks.inprocess", "--compare", comparison, "--calls", "20", "--repeats", "1"]
+    finished = subprocess.run(
+        [*command, "--out", str(tmp_path / "out.txt")], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    rows = [line for line in (tmp_path / "out.txt").read_text().splitlines() if not line.startswith("#")]
+    assert len(rows) >= 2
+    assert all(float(row.split()[-1]) > 0 for row in rows)

@@ -26,6 +26,7 @@ import httpx
 import pytest
 import redis
 
+from harness.pause import connection_to
 from launcher import RunningServer, run_server, wait_for
 from launcher.catalog import GUNICORN_SYNC_1, GUNICORN_SYNC_2, UVICORN, UVICORN_W2
 from tests.support.api import ApiClient
@@ -119,16 +120,6 @@ def running_merge(setup: Setup) -> tuple[int, int, str]:
                 if match["started"] == str(status["fencing_token"]):
                     return int(match["pid"]), status["fencing_token"], server.url
     raise LookupError("no merge is running")
-
-
-def connection_to(url: str, pid: int) -> httpx.Client:
-    """A kept-alive connection that the worker `pid` accepted: each answer of /lab/io names its process."""
-    for _ in range(100):
-        client = httpx.Client(base_url=url, timeout=10)
-        if client.get("/lab/io", params={"ms": 0}).json()["pid"] == pid:
-            return client
-        client.close()
-    raise AssertionError(f"no connection reached worker {pid}")
 
 
 def pause(setup: Setup, pid: int, url: str, seconds: float) -> None:

@@ -7,9 +7,11 @@ each (`merge_lock` in conftest.py). Nothing is mocked; expiry is waited for by p
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from common.lock import Busy, Lease, MergeLock, open_async_merge_lock, open_merge_lock
 from launcher import wait_for
@@ -152,3 +154,28 @@ def test_one_of_many_tasks_gets_the_lease(lock_url: str) -> None:
 
     answers = asyncio.run(contend())
     assert sum(isinstance(answer, Lease) for answer in answers) == 1
+
+
+def test_a_read_that_sqlite_would_make_wait_goes_to_a_thread_and_still_answers(tmp_path: Path) -> None:
+    # a connection in exclusive locking mode, mid-write, keeps even WAL readers out: the loop's read, which
+    # may not wait, finds it busy, and the lock reads from a worker thread instead, which waits its turn
+    lock_url = f"sqlite:///{tmp_path / 'lock.sqlite3'}"
+
+    async def status_while_blocked() -> object:
+        lock = open_async_merge_lock(lock_url, LEASE_SECONDS)
+        blocker = sqlite3.connect(tmp_path / "lock.sqlite3", isolation_level=None)
+        blocker.execute("PRAGMA locking_mode=EXCLUSIVE")
+        blocker.execute("BEGIN EXCLUSIVE")
+        blocker.execute("INSERT INTO opened VALUES (0, 0)")
+        try:
+            pending = asyncio.ensure_future(lock.status())
+            await asyncio.sleep(0.2)
+            # the thread waits for the write lock while the loop stays free to run this very test
+            assert not pending.done()
+            blocker.execute("COMMIT")
+            blocker.close()
+            return await asyncio.wait_for(pending, 10)
+        finally:
+            await lock.close()
+
+    assert asyncio.run(status_while_blocked()) is None

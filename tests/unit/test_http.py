@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import email.message
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from common.http import (
     MAX_JSON_NESTING,
@@ -12,6 +15,7 @@ from common.http import (
     decode_json_object,
     error_body,
     is_json_media_type,
+    media_type,
     media_type_problem,
     retry_after_header,
     too_deep_issue,
@@ -111,3 +115,16 @@ def test_retry_after_is_whole_seconds_rounded_up_and_at_least_one(seconds: float
 def test_an_error_body_is_compact_json_with_a_detail() -> None:
     assert error_body("Too large") == b'{"detail":"Too large"}'
     assert json.loads(error_body('quote " and é')) == {"detail": 'quote " and é'}
+
+
+# header values as a client may send them: any characters but CR and LF, which end a header line
+HEADER_VALUES = st.text(st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)), max_size=40)
+JSONISH = st.sampled_from(["application/json", "Application/JSON", "application/x+json", " text/plain", "a/b/c", ";"])
+
+
+@given(st.one_of(HEADER_VALUES, st.builds(lambda a, b: a + b, JSONISH, HEADER_VALUES)))
+def test_media_type_reads_a_content_type_as_email_message_does(value: str) -> None:
+    # the fast parse must judge every value as the slow one FastAPI itself uses
+    parsed = email.message.Message()
+    parsed["content-type"] = value
+    assert media_type(value) == parsed.get_content_type()

@@ -1,0 +1,137 @@
+"""A pause, from a real run: a merge holds its lease, its event loop stops for longer than the lease, another
+worker takes over, and the fence refuses the paused merge's late end. Told by the servers' log lines (every
+renewal, the loss, the refusal) and by the ledger; drawn as one timeline.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from contextlib import closing
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from launcher import RunningServer, run_server, wait_for
+from launcher.catalog import UVICORN_W2
+
+LEASE_SECONDS = 1.0
+MERGE_SECONDS = 2.5
+PAUSE_SECONDS = 2.0  # /lab/blocking's longest stall: twice the lease
+# "DEBUG:    12:00:00.123 [asgi_app 4242] merge of 'x' (fencing token 7) renewed its lease"
+EVENT = re.compile(
+    r"(?P<clock>\d\d):(?P<minutes>\d\d):(?P<seconds>\d\d\.\d{3}) \[asgi_app (?P<pid>\d+)\] "
+    r"merge of '(?P<branch>[^']+)' (?:started \(fencing token (?P<started>\d+)\)"
+    r"|\(fencing token (?P<token>\d+)\) (?P<what>renewed|lost|ended: [\w ]+))"
+)
+
+
+@dataclass
+class Event:
+    """One thing a merge logged, at `at` seconds from the first event of the run."""
+
+    at: float
+    pid: int
+    fencing_token: int
+    kind: str  # started, renewed, lost, ended: released, ended: fenced off
+
+
+@dataclass
+class PauseRun:
+    """What the run saw: each merge's events, the pause as the client timed it, the ledger's outcomes."""
+
+    events: list[Event] = field(default_factory=list)
+    paused_pid: int = 0
+    pause: tuple[float, float] = (0.0, 0.0)  # seconds from the first event
+    outcomes: dict[int, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The run as JSON-ready data."""
+        return asdict(self)
+
+
+def seconds_of_day(match: re.Match[str]) -> float:
+    """A log line's time of day, in seconds."""
+    return int(match["clock"]) * 3600 + int(match["minutes"]) * 60 + float(match["seconds"])
+
+
+def read_events(log: str) -> list[tuple[float, Event]]:
+    """Every merge event of the log, with its time of day."""
+    found = []
+    for match in EVENT.finditer(log):
+        token = int(match["started"] or match["token"])
+        kind = "started" if match["started"] else match["what"]
+        found.append((seconds_of_day(match), Event(0.0, int(match["pid"]), token, kind)))
+    return found
+
+
+def connection_to(url: str, pid: int) -> httpx.Client:
+    """A kept-alive connection that the worker `pid` accepted: each answer of /lab/io names its process."""
+    for _ in range(100):
+        client = httpx.Client(base_url=url, timeout=10)
+        if client.get("/lab/io", params={"ms": 0}).json()["pid"] == pid:
+            return client
+        client.close()
+    raise RuntimeError(f"no connection reached worker {pid} in 100 tries")
+
+
+def holder_pid(server: RunningServer, fencing_token: int) -> int:
+    """The worker that logged this merge's start."""
+    for _, event in read_events(server.log()):
+        if event.kind == "started" and event.fencing_token == fencing_token:
+            return event.pid
+    raise LookupError(fencing_token)
+
+
+def run(folder: Path) -> PauseRun:
+    """Start the merge, pause its worker's event loop past the lease, press merge from outside, and read it back."""
+    env = {"MERGE_SECONDS": str(MERGE_SECONDS), "LOCK_LEASE_SECONDS": str(LEASE_SECONDS), "LOG_LEVEL": "debug"}
+    result = PauseRun()
+    with run_server(UVICORN_W2.with_settings(timeout_graceful_shutdown=1), env, folder=folder) as server:
+        first = httpx.post(f"{server.url}/merge", json={"branch_name": "paused"}, timeout=10).json()["fencing_token"]
+        result.paused_pid = wait_for(lambda: _holder_or_none(server, first), 5, "the merge to start")
+        pressing = threading.Event()
+
+        def press() -> None:
+            # new connections: the stalled worker accepts none, so the other one answers them
+            while not pressing.is_set():
+                httpx.post(f"{server.url}/merge", json={"branch_name": "successor"}, timeout=10)
+                time.sleep(0.05)
+
+        with closing(connection_to(server.url, result.paused_pid)) as client:
+            time.sleep(LEASE_SECONDS / 2)  # a renewal or two before the pause, for the picture
+            presser = threading.Thread(target=press)
+            presser.start()
+            paused_at = clock_now()
+            client.get("/lab/blocking", params={"ms": int(PAUSE_SECONDS * 1000)})
+            resumed_at = clock_now()
+        wait_for(lambda: "ended: fenced off" in server.log(), 10, "the paused merge's refused end")
+        pressing.set()
+        presser.join()
+        wait_for(lambda: not httpx.get(f"{server.url}/merge").json()["busy"], 10, "the successor to end")
+        merges = httpx.get(f"{server.url}/merge/history", params={"limit": 10}).json()["merges"]
+        log = server.log()
+    timed = read_events(log)
+    zero = min(at for at, _ in timed)
+    for at, event in timed:
+        event.at = round(at - zero, 3)
+        result.events.append(event)
+    result.pause = (round(paused_at - zero, 3), round(resumed_at - zero, 3))
+    result.outcomes = {merge["fencing_token"]: merge["outcome"] for merge in merges}
+    return result
+
+
+def _holder_or_none(server: RunningServer, fencing_token: int) -> int | None:
+    try:
+        return holder_pid(server, fencing_token)
+    except LookupError:
+        return None
+
+
+def clock_now() -> float:
+    """The time of day in seconds, on the clock the log lines are written with (local time)."""
+    now = time.localtime()
+    return now.tm_hour * 3600 + now.tm_min * 60 + now.tm_sec + time.time() % 1
