@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,9 +16,18 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.types import Send
 
 from asgi_app.methods import allowed_methods
-from common.http import CLOSE_CONNECTION, BodyTooLargeError, BodyValidationError, UnsupportedMediaTypeError
+from common.http import (
+    CLOSE_CONNECTION,
+    BodyIncompleteError,
+    BodyTooLargeError,
+    InputValidationError,
+    UnsupportedMediaTypeError,
+    error_body,
+)
+from common.json_body import strict_issues
 from common.lock import LockUnavailableError
 from common.settings import Settings
 
@@ -25,24 +35,39 @@ logger = logging.getLogger("asgi_app")
 
 
 class EscapedJSONResponse(JSONResponse):
-    """JSON with every non-ASCII character escaped (`\\u00e9`), as Flask sends it."""
+    """JSON with every non-ASCII character escaped (`\u00e9`), as Flask sends it: the two apps' 422s match."""
 
     def render(self, content: Any) -> bytes:
         return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
+async def send_error(send: Send, status: int, detail: str, headers: Mapping[str, str] | None = None) -> None:
+    """Answer `{"detail": ...}` from a pure ASGI middleware, which runs before FastAPI's handlers can."""
+    body = error_body(detail)
+    raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+    raw_headers += [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 async def validation_error(request: Request, error: Exception) -> Response:
-    """Answer 422 in FastAPI's shape, escaped: a 422 echoes the input, which may not be sendable as UTF-8."""
-    # FastAPI's own handler answers 500 for {"branch_name": "\\ud800"}: pydantic refuses the string, then
+    """Answer 422 in FastAPI's shape, with every echoed input strict JSON (common.json_body.strict_issues)."""
+    # FastAPI's own handler answers 500 for {"branch_name": "\ud800"}: pydantic refuses the string, then
     # the UTF-8 encoder refuses to echo it back in the error
     assert isinstance(error, RequestValidationError)
-    return EscapedJSONResponse({"detail": jsonable_encoder(error.errors())}, status_code=422)
+    return EscapedJSONResponse({"detail": strict_issues(jsonable_encoder(error.errors()))}, status_code=422)
 
 
-async def body_invalid(request: Request, error: Exception) -> Response:
-    """Answer 422, as for a body that fails the model, when the body is not a JSON object at all."""
-    assert isinstance(error, BodyValidationError)
+async def input_invalid(request: Request, error: Exception) -> Response:
+    """Answer 422, as for a body that fails the model, for a body or query the input rules refuse first."""
+    assert isinstance(error, InputValidationError)
     return await validation_error(request, RequestValidationError(error.issues))
+
+
+async def body_incomplete(request: Request, error: Exception) -> Response:
+    """Answer 400 for a body that never arrived whole, and close: the connection's framing is lost."""
+    assert isinstance(error, BodyIncompleteError)
+    return JSONResponse({"detail": error.detail}, status_code=400, headers=CLOSE_CONNECTION)
 
 
 async def body_too_large(request: Request, error: Exception) -> Response:
@@ -60,8 +85,9 @@ async def unsupported_media_type(request: Request, error: Exception) -> Response
 async def http_error(request: Request, error: Exception) -> Response:
     """Answer an HTTP error as FastAPI does, with the full list of methods in a 405's `Allow`."""
     assert isinstance(error, HTTPException)
-    if error.status_code == 405:
-        error.headers = {**(error.headers or {}), "Allow": ", ".join(sorted(allowed_methods(request)))}
+    if error.status_code == 405 and (allowed := allowed_methods(request)):
+        # none allowed: the path belongs to a mounted app (the Swagger UI files), whose own 405 says them
+        error.headers = {**(error.headers or {}), "Allow": ", ".join(sorted(allowed))}
     return await http_exception_handler(request, error)
 
 
@@ -80,7 +106,8 @@ async def internal_error(request: Request, error: Exception) -> Response:
 def init_app(app: FastAPI, settings: Settings) -> None:
     """Register the JSON error handlers."""
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(BodyValidationError, body_invalid)
+    app.add_exception_handler(InputValidationError, input_invalid)
+    app.add_exception_handler(BodyIncompleteError, body_incomplete)
     app.add_exception_handler(BodyTooLargeError, body_too_large)
     app.add_exception_handler(UnsupportedMediaTypeError, unsupported_media_type)
     app.add_exception_handler(HTTPException, http_error)

@@ -9,13 +9,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query
 
-from asgi_app.body import JsonBodyRoute
 from asgi_app.docs import documented
+from asgi_app.inputs import InputRulesRoute
 from common.lab import burn_cpu
 from common.models import LAB_ERRORS, LabQuery, LabResult
 from common.settings import Settings
 
-router = APIRouter(prefix="/lab", tags=["lab"], responses=documented(LAB_ERRORS), route_class=JsonBodyRoute)
+router = APIRouter(prefix="/lab", tags=["lab"], responses=documented(LAB_ERRORS), route_class=InputRulesRoute)
 LabParameters = Annotated[LabQuery, Query()]
 
 

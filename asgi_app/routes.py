@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, HTTPException, Query, Request, Response
 
-from asgi_app.body import JsonBodyRoute
 from asgi_app.docs import documented
+from asgi_app.inputs import InputRulesRoute
 from common import merges, models
 from common.http import PUBLIC_MESSAGE, RESOURCE_BUSY, retry_after_header
 from common.lock import AsyncMergeLock, Busy
@@ -16,7 +16,7 @@ from common.models import MergeAccepted, MergeHistory, MergeRequest, MergeStatus
 from common.settings import Settings
 
 logger = logging.getLogger("asgi_app")
-router = APIRouter(route_class=JsonBodyRoute)
+router = APIRouter(route_class=InputRulesRoute)
 
 
 # plain functions of the request, not Depends: FastAPI 0.163 solves each dependency anew on every request,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 RESOURCE_BUSY = "Shared resource in use"
@@ -61,6 +62,18 @@ class UnsupportedMediaTypeError(Exception):
         super().__init__(self.detail)
 
 
+class BodyIncompleteError(Exception):
+    """A body that did not arrive as its framing said: each app's errors.py answers 400 with `detail`, and closes.
+
+    RFC 9112 section 6.3: a message whose body ends before its Content-Length, or whose chunks cannot be
+    read, is incomplete, and a server must not act on it. A merge must never start from half a request.
+    """
+
+    def __init__(self, detail: str) -> None:
+        self.detail = f"Request body incomplete: {detail}"
+        super().__init__(self.detail)
+
+
 class BodyMeter:
     """Counts one request's body as it arrives, and refuses it the moment it passes the limit.
 
@@ -70,7 +83,9 @@ class BodyMeter:
 
     def __init__(self, max_body_bytes: int, declared_length: str | None) -> None:
         self.max_body_bytes = max_body_bytes
-        self.declared = int(declared_length) if declared_length and declared_length.isdigit() else None
+        # isdigit alone takes "²", which int() refuses; the servers check the header, this does not rely on it
+        ascii_digits = declared_length is not None and declared_length.isascii() and declared_length.isdigit()
+        self.declared = int(declared_length) if declared_length and ascii_digits else None
         self.received = 0
 
     def declared_too_large(self) -> bool:
@@ -84,6 +99,11 @@ class BodyMeter:
             raise BodyTooLargeError(self.max_body_bytes)
         return piece
 
+    def ended(self) -> None:
+        """The body has ended (EOF): raise BodyIncompleteError if Content-Length promised more."""
+        if self.declared is not None and self.received < self.declared:
+            raise BodyIncompleteError(f"Content-Length is {self.declared} bytes, {self.received} arrived")
+
     def allowed(self, size: int) -> int:
         """How much one read may ask for: `size` (or everything, if negative), never a byte past the limit."""
         left = self.max_body_bytes - self.received + 1
@@ -95,90 +115,56 @@ def error_body(detail: str) -> bytes:
     return json.dumps({"detail": detail}, separators=(",", ":")).encode()
 
 
+def is_canonical_path(path: str) -> bool:
+    """Whether a request path, as sent, has no empty segment (`//`) and no encoded slash (`%2F`).
+
+    Starlette routes `//merge` nowhere (a 404), Werkzeug strips the leading slashes and routes it to
+    `/merge`; and both servers decode `%2F` into the path the app routes on (RFC 3986 section 2.2 says
+    it is data, not a delimiter), so `/public%2Ftest` reached `/public/test`. Such a path is a 404 on both.
+    """
+    return "//" not in path and "%2f" not in path.lower()
+
+
+@dataclass(frozen=True)
+class HeaderFacts:
+    """What the header rules look at in a request: two counts, two values, the HTTP version."""
+
+    hosts: int  # Host lines: a WSGI app sees at most one, the server joins repeated lines or refuses them
+    content_types: int  # Content-Type lines, likewise
+    expect: str | None
+    transfer_encoding: str | None
+    http_version: str  # "1.1", "1.0"
+
+
+def header_problem(facts: HeaderFacts) -> tuple[int, str] | None:
+    """The status and detail for headers a server must refuse (RFC 9112, RFC 9110), or None when they are fine."""
+    hosts, content_types, expect, http_version = facts.hosts, facts.content_types, facts.expect, facts.http_version
+    if hosts == 0 and http_version != "1.0":
+        return 400, "Bad Request: an HTTP/1.1 request must carry a Host header (RFC 9112 section 3.2)"
+    if hosts > 1:
+        return 400, "Bad Request: more than one Host header (RFC 9112 section 3.2)"
+    if content_types > 1:
+        return 400, "Bad Request: more than one Content-Type header"
+    if expect is not None and expect.lower() != "100-continue":
+        return 417, f"Expectation Failed: only 'Expect: 100-continue' is understood, not {expect!r}"
+    # both servers take the chunks off and hand over the rest undecoded: a gzip-coded body would reach
+    # the route as if it were plain (RFC 9112 section 6.1: answer 501 to a coding not understood)
+    if facts.transfer_encoding is not None and facts.transfer_encoding.strip().lower() != "chunked":
+        return 501, "Not Implemented: only the chunked Transfer-Encoding is understood"
+    return None
+
+
 def retry_after_header(seconds_left: float) -> str:
     """Return a Retry-After value: whole seconds, rounded up, at least 1."""
     return str(max(1, math.ceil(seconds_left)))
 
 
-class BodyValidationError(Exception):
-    """A body that is not a JSON object, with the issues FastAPI would report for it."""
+class InputValidationError(Exception):
+    """A body or query that the contract refuses before its model is tried: each app answers 422 with `issues`."""
 
     def __init__(self, issues: list[dict[str, Any]]) -> None:
         super().__init__(issues)
         self.issues = issues
-
-
-def invalid_json_issue(error: ValueError) -> dict[str, Any]:
-    """Describe a body that json.loads refused, as FastAPI does: type json_invalid, loc body + position."""
-    # JSON must be UTF-8 (RFC 8259), so bytes that do not decode are malformed JSON like any other
-    if isinstance(error, UnicodeDecodeError):
-        position, reason = error.start, f"{error.encoding} codec can't decode byte: {error.reason}"
-    elif isinstance(error, json.JSONDecodeError):
-        position, reason = error.pos, error.msg
-    else:
-        position, reason = 0, str(error)
-    return _json_invalid(position, reason)
-
-
-def _json_invalid(position: int, reason: str) -> dict[str, Any]:
-    """One json_invalid issue in FastAPI's shape, at `position` in the body."""
-    return {
-        "type": "json_invalid",
-        "loc": ["body", position],
-        "msg": "JSON decode error",
-        "input": {},
-        "ctx": {"error": reason},
-    }
-
-
-# our bodies are one level deep; json.loads gives up near 1000 levels, or fewer, as it shares the stack
-# with the server, and echoing a deep input back in a 422 can overflow where parsing it did not
-MAX_JSON_NESTING = 32
-
-
-def too_deep_issue(raw: bytes) -> dict[str, Any] | None:
-    """Return the 422 issue for a JSON body nested more than MAX_JSON_NESTING levels, or None."""
-    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_NESTING:
-        return None  # it cannot be that deep, and two counts cost next to nothing
-    depth, in_string, escaped = 0, False, False
-    for position, byte in enumerate(raw):
-        if in_string:
-            escaped, in_string = (False, True) if escaped else (byte == ord("\\"), byte != ord('"'))
-        elif byte == ord('"'):
-            in_string = True
-        elif byte in b"[{":
-            depth += 1
-            if depth > MAX_JSON_NESTING:
-                return _json_invalid(position, f"nested more than {MAX_JSON_NESTING} levels deep")
-        elif byte in b"]}":
-            depth -= 1
-    return None
-
-
-def decode_json_object(raw: bytes) -> dict[str, Any]:
-    """Decode a request body into a JSON object, or raise BodyValidationError in FastAPI's shape."""
-    # FastAPI gets this from Starlette and pydantic; the Flask app calls it so both give the same 422s
-    if not raw:
-        raise BodyValidationError([{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}])
-    too_deep = too_deep_issue(raw)
-    if too_deep is not None:
-        raise BodyValidationError([too_deep])
-    try:
-        document = json.loads(raw)
-    except ValueError as error:
-        raise BodyValidationError([invalid_json_issue(error)]) from None
-    if not isinstance(document, dict):
-        raise BodyValidationError(
-            [
-                {
-                    "type": "model_attributes_type",
-                    "loc": ["body"],
-                    "msg": "Input should be a valid dictionary or object to extract fields from",
-                    "input": document,
-                }
-            ]
-        )
-    return document
 
 
 def media_type_problem(content_type: str | None, has_body: bool) -> str | None:
@@ -187,10 +173,3 @@ def media_type_problem(content_type: str | None, has_body: bool) -> str | None:
     if content_type is None:
         return unsupported_media_type_detail(None) if has_body else None
     return None if is_json_media_type(content_type) else unsupported_media_type_detail(content_type)
-
-
-def read_json_body(content_type: str | None, body: bytes) -> dict[str, Any]:
-    """The JSON rules, in order: UnsupportedMediaTypeError (415), then BodyValidationError (422); or the object."""
-    if media_type_problem(content_type, has_body=bool(body)) is not None:
-        raise UnsupportedMediaTypeError(content_type)
-    return decode_json_object(body)

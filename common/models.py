@@ -176,6 +176,7 @@ REQUEST_LOCATIONS = {MergeRequest.__name__: "body", LabQuery.__name__: "query", 
 
 # the error answers each route documents, with the model of each body; both apps list the same ones
 START_MERGE_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
+    400: (HTTPError, "The body did not arrive whole: short of its Content-Length, or its chunks broken"),
     409: (HTTPError, "The shared resource is held: retry after the Retry-After header's seconds"),
     413: (HTTPError, "The body is larger than MAX_BODY_BYTES"),
     415: (HTTPError, "The body is not sent as application/json"),

@@ -10,7 +10,7 @@ from common.lock import open_merge_lock
 from common.logs import app_logger
 from common.models import ValidationErrorBody
 from common.settings import Settings, load_settings
-from wsgi_app import body, docs, errors, lab, methods, routes
+from wsgi_app import docs, errors, inputs, lab, methods, routes, strict
 
 TITLE = "WSGI vs ASGI: the Flask app"
 
@@ -38,8 +38,9 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     # FastAPI keeps a model's field order in its JSON; Flask sorts keys unless told not to
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    # each module wires its own part, in this order: the methods before the routes (Flask decides at each
-    # route whether it answers OPTIONS), the OpenAPI document after them
-    for part in (body, methods, routes, lab, errors, docs):
+    # each module wires its own part, in this order: each middleware wraps the ones before it, so strict's
+    # checks come first and the body limit last; the methods before the routes (Flask decides at each route
+    # whether it answers OPTIONS), the OpenAPI document after them
+    for part in (inputs, methods, strict, routes, lab, errors, docs):
         part.init_app(app, settings)
     return app

@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
+from wsgiref.types import StartResponse
 
 from flask import Flask, Response, jsonify, request
 from pydantic import ValidationError
@@ -16,7 +18,15 @@ from pydantic_core import ErrorDetails
 from werkzeug import exceptions
 from werkzeug.sansio.response import Response as SansIOResponse
 
-from common.http import CLOSE_CONNECTION, BodyTooLargeError, BodyValidationError, UnsupportedMediaTypeError
+from common.http import (
+    CLOSE_CONNECTION,
+    BodyIncompleteError,
+    BodyTooLargeError,
+    InputValidationError,
+    UnsupportedMediaTypeError,
+    error_body,
+)
+from common.json_body import strict_issues
 from common.lock import LockUnavailableError
 from common.models import REQUEST_LOCATIONS
 from common.settings import Settings
@@ -48,6 +58,16 @@ class RequestValidationError(HTTPException):
         super().__init__(422, detail=issues)
 
 
+def start_error(
+    start_response: StartResponse, status: int, detail: str, headers: Mapping[str, str] | None = None
+) -> list[bytes]:
+    """Answer `{"detail": ...}` from a pure WSGI middleware, which runs before Flask's handlers can."""
+    body = error_body(detail)
+    all_headers = [("Content-Length", str(len(body))), ("Content-Type", "application/json"), *(headers or {}).items()]
+    start_response(f"{status} {HTTPStatus(status).phrase}", all_headers)
+    return [body]
+
+
 def validation_error(error: ValidationError) -> Response:
     """Answer 422 in FastAPI's shape: flask-openapi3 reports locations inside the model, FastAPI from the request."""
     location = REQUEST_LOCATIONS[error.title]
@@ -55,7 +75,7 @@ def validation_error(error: ValidationError) -> Response:
     # {"branch_name": "\\ud800"}, or nested more than 255 levels deep; the input was read from JSON, so
     # jsonify can echo it back as it is
     issues = [_jsonable_issue(issue, location) for issue in error.errors(include_url=False)]
-    return RequestValidationError(issues).json_response()
+    return RequestValidationError(strict_issues(issues)).json_response()
 
 
 def _jsonable_issue(issue: ErrorDetails, location: str) -> dict[str, Any]:
@@ -70,9 +90,14 @@ def _json_scalar(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool | None) else str(value)
 
 
-def body_invalid(error: BodyValidationError) -> Response:
-    """Answer 422, as for a body that fails the model, when the body is not a JSON object at all."""
-    return RequestValidationError(error.issues).json_response()
+def input_invalid(error: InputValidationError) -> Response:
+    """Answer 422, as for a body that fails the model, for a body or query the input rules refuse first."""
+    return RequestValidationError(strict_issues(error.issues)).json_response()
+
+
+def body_incomplete(error: BodyIncompleteError) -> Response:
+    """Answer 400 for a body that never arrived whole, and close: the connection's framing is lost."""
+    return HTTPException(400, detail=error.detail, headers=CLOSE_CONNECTION).json_response()
 
 
 def body_too_large(error: BodyTooLargeError) -> Response:
@@ -90,6 +115,8 @@ def http_error(error: exceptions.HTTPException) -> SansIOResponse:
     if isinstance(error, HTTPException):
         return error.json_response()
     response = error.get_response()
+    if "Allow" in response.headers:  # in the order FastAPI's app lists them, so both send the same bytes
+        response.headers["Allow"] = ", ".join(sorted(response.headers["Allow"].split(", ")))
     response.set_data(json.dumps({"detail": error.name}, separators=(",", ":")))
     response.content_type = "application/json"
     return response
@@ -109,7 +136,8 @@ def internal_error(error: exceptions.InternalServerError) -> Response:
 
 def init_app(app: Flask, settings: Settings) -> None:
     """Register the JSON error handlers."""
-    app.register_error_handler(BodyValidationError, body_invalid)
+    app.register_error_handler(InputValidationError, input_invalid)
+    app.register_error_handler(BodyIncompleteError, body_incomplete)
     app.register_error_handler(BodyTooLargeError, body_too_large)
     app.register_error_handler(UnsupportedMediaTypeError, unsupported_media_type)
     app.register_error_handler(exceptions.HTTPException, http_error)

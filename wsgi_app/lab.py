@@ -11,11 +11,11 @@ from flask_openapi3 import APIBlueprint, OpenAPI, Tag
 from common.lab import burn_cpu
 from common.models import LAB_ERRORS, LabQuery, LabResult
 from common.settings import Settings
-from wsgi_app.body import require_json_body
 from wsgi_app.docs import documented
+from wsgi_app.inputs import apply_input_rules
 
 api = APIBlueprint("lab", __name__, url_prefix="/lab", abp_tags=[Tag(name="lab")], abp_responses=documented(LAB_ERRORS))
-api.before_request(require_json_body)
+api.before_request(apply_input_rules)
 
 
 def blocking_wait(query: LabQuery) -> dict[str, Any]:

@@ -14,13 +14,13 @@ from common.http import PUBLIC_MESSAGE, RESOURCE_BUSY, retry_after_header
 from common.lock import Busy, MergeLock
 from common.models import MergeAccepted, MergeHistory, MergeRequest, MergeStatus, Message
 from common.settings import Settings
-from wsgi_app.body import require_json_body
 from wsgi_app.docs import documented
 from wsgi_app.errors import HTTPException
+from wsgi_app.inputs import apply_input_rules
 
 logger = logging.getLogger("wsgi_app")
 api = APIBlueprint("api", __name__)
-api.before_request(require_json_body)
+api.before_request(apply_input_rules)
 
 
 # plain functions: a Flask view reads the app it serves from the context of the request

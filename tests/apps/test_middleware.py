@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from asgi_app.body import BodySizeLimitMiddleware as AsgiBodySizeLimit
+from asgi_app.inputs import BodySizeLimitMiddleware as AsgiBodySizeLimit
 from asgi_app.methods import HeadAsGetMiddleware
 from common.http import BodyMeter, BodyTooLargeError
-from wsgi_app.body import BodySizeLimitMiddleware as WsgiBodySizeLimit
-from wsgi_app.body import CountingInput
+from wsgi_app.inputs import BodySizeLimitMiddleware as WsgiBodySizeLimit
+from wsgi_app.inputs import CountingInput
 
 LIMIT = 100
 TOO_LARGE = {"detail": f"Request body too large: the limit is {LIMIT} bytes (MAX_BODY_BYTES)"}

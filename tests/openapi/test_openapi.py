@@ -30,7 +30,7 @@ BOTH_SETTINGS = pytest.mark.parametrize("settings", list(SETTINGS), ids=list(SET
 # every answer each route of the contract documents, by method and path
 CONTRACT_ANSWERS = {
     ("GET", "/public/test"): {200},
-    ("POST", "/merge"): {202, 409, 413, 415, 422, 503},
+    ("POST", "/merge"): {202, 400, 409, 413, 415, 422, 503},
     ("GET", "/merge"): {200, 503},
     ("GET", "/merge/history"): {200, 422, 503},
 }

@@ -10,15 +10,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from common.http import (
-    MAX_JSON_NESTING,
-    BodyValidationError,
-    decode_json_object,
+    BodyIncompleteError,
+    BodyMeter,
+    HeaderFacts,
     error_body,
+    header_problem,
+    is_canonical_path,
     is_json_media_type,
     media_type,
     media_type_problem,
     retry_after_header,
-    too_deep_issue,
 )
 
 
@@ -53,60 +54,6 @@ def test_media_type_problem_names_the_header_to_send() -> None:
     assert "Content-Type 'text/plain'" in (media_type_problem("text/plain", has_body=False) or "")
 
 
-@pytest.mark.parametrize(
-    ("raw", "position"),
-    [
-        pytest.param(b"[" * (MAX_JSON_NESTING + 1), MAX_JSON_NESTING, id="arrays"),
-        pytest.param(b'{"a":' * (MAX_JSON_NESTING + 1), 5 * MAX_JSON_NESTING, id="objects"),
-        pytest.param(
-            b'["' + b"[" * 100 + b'"]' + b"[" * (MAX_JSON_NESTING + 1), 104 + MAX_JSON_NESTING, id="after-a-string"
-        ),
-    ],
-)
-def test_nesting_past_the_limit_is_found_where_it_passes(raw: bytes, position: int) -> None:
-    assert too_deep_issue(raw) == {
-        "type": "json_invalid",
-        "loc": ["body", position],
-        "msg": "JSON decode error",
-        "input": {},
-        "ctx": {"error": f"nested more than {MAX_JSON_NESTING} levels deep"},
-    }
-
-
-@pytest.mark.parametrize(
-    "raw",
-    [
-        pytest.param(b"[" * MAX_JSON_NESTING + b"]" * MAX_JSON_NESTING, id="at-the-limit"),
-        pytest.param(b'["' + b"[" * 1000 + b'"]', id="brackets-inside-a-string"),
-        pytest.param(b'["\\"' + b"[" * 1000 + b'"]', id="after-an-escaped-quote"),
-        pytest.param(b"[]" * 1000, id="many-shallow"),
-    ],
-)
-def test_brackets_that_do_not_nest_past_the_limit_are_fine(raw: bytes) -> None:
-    assert too_deep_issue(raw) is None
-
-
-@pytest.mark.parametrize(
-    ("raw", "error_type", "loc"),
-    [
-        (b"", "missing", ["body"]),
-        (b'{"branch_name": ', "json_invalid", ["body", 16]),
-        (b'{"a": "\xff"}', "json_invalid", ["body", 7]),
-        (b"[1]", "model_attributes_type", ["body"]),
-        (b"null", "model_attributes_type", ["body"]),
-    ],
-)
-def test_a_body_that_is_not_a_json_object_is_a_422_issue(raw: bytes, error_type: str, loc: list[object]) -> None:
-    with pytest.raises(BodyValidationError) as error:
-        decode_json_object(raw)
-    [issue] = error.value.issues
-    assert (issue["type"], issue["loc"]) == (error_type, loc)
-
-
-def test_a_json_object_is_decoded() -> None:
-    assert decode_json_object(b'{"branch_name": "main"}') == {"branch_name": "main"}
-
-
 @pytest.mark.parametrize(("seconds", "header"), [(0.0, "1"), (0.2, "1"), (1.0, "1"), (1.01, "2"), (9.5, "10")])
 def test_retry_after_is_whole_seconds_rounded_up_and_at_least_one(seconds: float, header: str) -> None:
     assert retry_after_header(seconds) == header
@@ -128,3 +75,58 @@ def test_media_type_reads_a_content_type_as_email_message_does(value: str) -> No
     parsed = email.message.Message()
     parsed["content-type"] = value
     assert media_type(value) == parsed.get_content_type()
+
+
+@pytest.mark.parametrize(
+    ("path", "canonical"),
+    [
+        ("/merge", True),
+        ("/public/te%73t", True),
+        ("/", True),
+        ("//merge", False),
+        ("/public//test", False),
+        ("/public%2Ftest", False),
+        ("/merge%2f", False),
+    ],
+)
+def test_a_canonical_path_has_no_empty_segment_and_no_encoded_slash(path: str, canonical: bool) -> None:
+    assert is_canonical_path(path) is canonical
+
+
+@pytest.mark.parametrize(
+    ("hosts", "content_types", "expect", "coding", "version", "status"),
+    [
+        (1, 1, None, None, "1.1", None),
+        (1, 0, "100-continue", None, "1.1", None),
+        (1, 0, "100-Continue", None, "1.1", None),
+        (1, 1, None, "chunked", "1.1", None),
+        (1, 1, None, "Chunked ", "1.1", None),
+        (0, 0, None, None, "1.0", None),
+        (0, 0, None, None, "1.1", 400),
+        (2, 0, None, None, "1.1", 400),
+        (2, 0, None, None, "1.0", 400),
+        (1, 2, None, None, "1.1", 400),
+        (1, 1, "200-ok", None, "1.1", 417),
+        (1, 1, None, "gzip, chunked", "1.1", 501),
+        (1, 1, None, "identity", "1.1", 501),
+    ],
+)
+def test_header_problems(
+    hosts: int, content_types: int, expect: str | None, coding: str | None, version: str, status: int | None
+) -> None:
+    problem = header_problem(HeaderFacts(hosts, content_types, expect, coding, version))
+    assert (problem[0] if problem else None) == status
+
+
+def test_a_body_that_ends_short_of_its_content_length_is_incomplete() -> None:
+    meter = BodyMeter(100, "10")
+    meter.count(b"12345")
+    with pytest.raises(BodyIncompleteError, match="Content-Length is 10 bytes, 5 arrived"):
+        meter.ended()
+    meter.count(b"67890")
+    meter.ended()
+
+
+@pytest.mark.parametrize("declared", ["²", "-1", "1_0", " 10", "0x10"])
+def test_a_content_length_that_is_not_ascii_digits_is_not_a_length(declared: str) -> None:
+    assert BodyMeter(100, declared).declared is None

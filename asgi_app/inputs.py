@@ -1,0 +1,102 @@
+"""The input rules of the FastAPI app: a body's size, framing, media type and JSON; one value per query parameter.
+
+Compare with wsgi_app/inputs.py: the same rules in the same order, each where its stack lets it act first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from asgi_app.errors import send_error
+from common.http import (
+    CLOSE_CONNECTION,
+    BodyIncompleteError,
+    BodyMeter,
+    BodyTooLargeError,
+    InputValidationError,
+)
+from common.json_body import read_json_body
+from common.query import query_names, repeated_parameter_issues
+from common.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi._compat import ModelField  # the type of a route's parameters, for the annotation only
+
+
+class BodySizeLimitMiddleware:
+    """Pure ASGI middleware: answer 413 once a request body passes the limit, before it is all in memory."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1")
+        meter = BodyMeter(self.max_body_bytes, declared)
+        if meter.declared_too_large():
+            # the declared length is enough: answer before reading a byte of the body
+            await send_error(send, 413, BodyTooLargeError(self.max_body_bytes).detail, CLOSE_CONNECTION)
+            return
+
+        async def counting_receive() -> Message:
+            message = await receive()
+            # a chunked body declares no length: stop at the first chunk past the limit
+            meter.count(message.get("body", b""))
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+class InputRulesRoute(APIRoute):
+    """A route that applies the input rules before FastAPI reads its query and body, as wsgi_app/inputs.py does."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+        names = frozenset().union(*(query_fields(field) for field in self.dependant.query_params))
+        takes_body = self.body_field is not None
+        if not names and not takes_body:
+            return handle  # a route that reads neither has nothing to check
+
+        async def handle_inputs(request: Request) -> Response:
+            # FastAPI reads the query and parses the body with json.loads before it runs any dependency, so
+            # the rules go here: the same checks, in the same order, as the Flask app
+            if issues := repeated_parameter_issues(request.query_params.multi_items(), names):
+                raise InputValidationError(issues)
+            if takes_body:
+                read_json_body(request.headers.get("content-type"), await body_of(request))
+            return await handle(request)
+
+        return handle_inputs
+
+
+def query_fields(field: ModelField) -> frozenset[str]:
+    """The names a query parameter of a route reads: a model's fields (Annotated[Model, Query()]), or its own."""
+    annotation = field.field_info.annotation
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return query_names(annotation)
+    return frozenset({field.alias})
+
+
+async def body_of(request: Request) -> bytes:
+    """The whole body, or BodyIncompleteError if the client went away before it had all arrived."""
+    try:
+        return await request.body()
+    except ClientDisconnect:
+        # the client closed with the body short of its Content-Length (or its last chunk): the answer has
+        # no one to go to, but it must not be a 500 in the log, and the route must not run
+        raise BodyIncompleteError("the client closed the connection before the body ended") from None
+
+
+def init_app(app: FastAPI, settings: Settings) -> None:
+    """Limit every request body; the other rules come with the routes that read a query or a body (InputRulesRoute)."""
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
