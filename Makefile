@@ -14,7 +14,7 @@ endif
 
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install lock serve test lint format docs docs-serve locust clean scaleout soak slowclients
+.PHONY: install lock serve test lint format docs docs-serve locust clean scaleout soak slowclients fuzz-twins
 
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
@@ -73,6 +73,11 @@ slowclients: install
 PYTEST_ARGS ?= -n 3 --dist loadfile
 test: install lint docs
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## fuzz-twins: the differential fuzzer, longer than make test's 400 examples (DIFFERENTIAL_EXAMPLES=20000: about 5 min)
+DIFFERENTIAL_EXAMPLES ?= 20000
+fuzz-twins: install
+	@DIFFERENTIAL_EXAMPLES=$(DIFFERENTIAL_EXAMPLES) $(BIN)/python -m pytest tests/hostile/test_differential.py -q -s
 
 lint: install
 	@$(BIN)/ruff check .

@@ -183,30 +183,3 @@ def test_every_answer_matches_the_document(fuzz_runs: dict[str, FuzzRun], app: s
 def test_server_logged_no_traceback(fuzz_runs: dict[str, FuzzRun], app: str) -> None:
     # an error in a background merge never reaches a response, but it reaches the log
     assert "Traceback" not in fuzz_runs[app].server_log
-
-
-# bodies schemathesis does not send, found by hand while fuzzing: both apps answered them with a 500 (or,
-# FastAPI, an undocumented 400). schemathesis draws UTF-8 text, and a lone surrogate is not UTF-8, but
-# JSON can write one as an escape, which json.loads accepts; and it draws values from the schema, which
-# never asks for hundreds of nested arrays. Both now answer 422 (common/http.py, and the errors.py files)
-HOSTILE_BODIES = [
-    pytest.param('{"branch_name": "\\ud800"}', "string_unicode", ["body", "branch_name"], id="lone-surrogate"),
-    pytest.param('{"branch_name": "a/\\udfff"}', "string_unicode", ["body", "branch_name"], id="lone-low-surrogate"),
-    pytest.param("[" * 33 + "]" * 33, "json_invalid", ["body", 32], id="nested-33"),
-    pytest.param('{"branch_name": ' + "[" * 600 + "]" * 600 + "}", "json_invalid", ["body", 47], id="nested-600"),
-    pytest.param("[" * 5000 + "]" * 5000, "json_invalid", ["body", 32], id="nested-5000"),
-]
-
-
-@APPS
-@pytest.mark.parametrize(("body", "issue_type", "location"), HOSTILE_BODIES)
-def test_hostile_body_is_refused_not_a_500(
-    servers: dict[str, RunningServer], app: str, body: str, issue_type: str, location: list[str | int]
-) -> None:
-    response = httpx.post(
-        f"{servers[app].url}/merge", content=body, headers={"Content-Type": "application/json"}, timeout=10
-    )
-
-    assert response.status_code == 422
-    (issue,) = response.json()["detail"]
-    assert (issue["type"], issue["loc"]) == (issue_type, location)

@@ -31,25 +31,29 @@ def send_quietly(connection: socket.socket, data: bytes) -> None:
         connection.sendall(data)
 
 
-def read_response(connection: socket.socket, deadline_seconds: float = 15.0) -> RawResponse | None:
-    """Read one response; None if the server closed (or reset) the connection without answering."""
+def read_response(connection: socket.socket, deadline_seconds: float = 15.0, head: bool = False) -> RawResponse | None:
+    """Read one response (to a HEAD request: no body); None if the server closed (or reset) without answering."""
     connection.settimeout(deadline_seconds)
     buffer = b""
-    try:
-        while b"\r\n\r\n" not in buffer:
-            chunk = connection.recv(65536)
-            if not chunk:
-                return None
-            buffer += chunk
-    except ConnectionResetError:
-        return None
-    head, _, body = buffer.partition(b"\r\n\r\n")
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    while True:
+        try:
+            while b"\r\n\r\n" not in buffer:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return None
+                buffer += chunk
+        except ConnectionResetError:
+            return None
+        head_bytes, _, body = buffer.partition(b"\r\n\r\n")
+        status_line, *header_lines = head_bytes.decode("latin-1").split("\r\n")
+        if not 100 <= int(status_line.split()[1]) < 200:
+            break
+        buffer = body  # an interim answer (100 Continue): the final one follows
     headers = {}
     for line in header_lines:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
-    length = int(headers.get("content-length", -1))
+    length = 0 if head else int(headers.get("content-length", -1))
     try:
         while len(body) < length or length < 0:
             chunk = connection.recv(65536)
@@ -69,7 +73,7 @@ def exchange(base_url: str, request: bytes, deadline_seconds: float = 15.0) -> R
         sender = threading.Thread(target=send_quietly, args=(connection, request), daemon=True)
         sender.start()
         try:
-            return read_response(connection, deadline_seconds)
+            return read_response(connection, deadline_seconds, head=request.startswith(b"HEAD "))
         finally:
             sender.join(deadline_seconds)
 
