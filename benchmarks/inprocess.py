@@ -31,6 +31,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 
 from common.http import PUBLIC_MESSAGE, RESOURCE_BUSY
 from common.models import MergeRequest
+from common.settings import Settings
 from harness.report.environment import environment
 
 BODY = b'{"branch_name": "benchmark/in-process"}'
@@ -62,6 +63,30 @@ def asgi_request(method: str, path: str, body: bytes, headers: list[tuple[bytes,
         pass
 
     return scope, receive, send
+
+
+async def asgi_status(app: Any, request: tuple[str, str, bytes, list[tuple[bytes, bytes]]]) -> int:
+    """The status one call of an ASGI app answers."""
+    scope, receive, _ = asgi_request(*request)
+    statuses: list[int] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    await app(scope, receive, send)
+    return statuses[0]
+
+
+def wsgi_status(app: Any, request: tuple[str, str, bytes, list[tuple[bytes, bytes]]]) -> int:
+    """The status one call of a WSGI app answers."""
+    statuses: list[int] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        statuses.append(int(status.split()[0]))
+
+    b"".join(app(wsgi_environ(*request), start_response))
+    return statuses[0]
 
 
 async def time_asgi(app: Any, request: tuple[str, str, bytes, list[tuple[bytes, bytes]]], calls: int) -> float:
@@ -135,16 +160,33 @@ def ours_and_bare(calls: int, repeats: int) -> list[tuple[str, float]]:
     from benchmarks.baselines import bare_fastapi, bare_flask
     from wsgi_app.app import create_app as create_wsgi_app
 
-    ours_asgi, ours_wsgi = create_asgi_app(), create_wsgi_app()
+    # a lease that outlives the run: nothing renews the benchmark's hold, and a lapsed one would let a merge in
+    settings = Settings(lock_lease_seconds=3600)
+    ours_asgi, ours_wsgi = create_asgi_app(settings), create_wsgi_app(settings)
     ours_wsgi.extensions["merge_lock"].try_acquire(HOLDER, 3600.0)
     asyncio.run(ours_asgi.state.merge_lock.try_acquire(HOLDER, 3600.0))
+    answers = {"hello": (HELLO, 200), "busy 409": (BUSY, 409)}
+
+    def check(when: str) -> None:
+        """Every case answers what its label says: a lapsed hold would time 202s and their merges instead."""
+        for label, (request, status) in answers.items():
+            for name, app in [("ours", ours_asgi), ("bare", bare_fastapi)]:
+                got = asyncio.run(asgi_status(app, request))
+                assert got == status, f"{when}: FastAPI {name} {label} answered {got}, not {status}"
+            for name, app in [("ours", ours_wsgi), ("bare", bare_flask)]:
+                got = wsgi_status(app, request)
+                assert got == status, f"{when}: Flask {name} {label} answered {got}, not {status}"
+
+    check("before the run")
     cases: dict[str, Case] = {}
-    for label, request in [("hello", HELLO), ("busy 409", BUSY)]:
+    for label, (request, _) in answers.items():
         for name, app in [("ours", ours_asgi), ("bare", bare_fastapi)]:
             cases[f"FastAPI, {name}, {label}"] = partial(time_asgi, app, request, calls)
         for name, app in [("ours", ours_wsgi), ("bare", bare_flask)]:
             cases[f"Flask, {name}, {label}"] = partial(asyncio.to_thread, time_wsgi, app, request, calls)
-    return interleave(cases, repeats)
+    figures = interleave(cases, repeats)
+    check("after the run")
+    return figures
 
 
 async def _one(request: Request) -> int:
