@@ -5,18 +5,22 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, FastAPI, Query, Response, WebSocket
+from fastapi.sse import EventSourceResponse
 
 from asgi_app.docs import documented
 from asgi_app.inputs import InputRulesRoute
+from common.events import STREAM_HEADERS, documented_stream, encode_event
 from common.lab import burn_cpu
-from common.models import LAB_ERRORS, LabQuery, LabResult
+from common.models import LAB_ERRORS, LAB_STREAM_ERRORS, TICKS, LabQuery, LabResult, LabStreamQuery, LabStreamTick
 from common.settings import Settings
 
 router = APIRouter(prefix="/lab", tags=["lab"], responses=documented(LAB_ERRORS), route_class=InputRulesRoute)
 LabParameters = Annotated[LabQuery, Query()]
+StreamParameters = Annotated[LabStreamQuery, Query()]
 
 
 @router.get("/io")
@@ -45,6 +49,48 @@ def lab_cpu(query: LabParameters) -> LabResult:
     """Burn `ms` of CPU in pure Python; it holds the GIL, so threads cannot run it in parallel."""
     burn_cpu(query.ms)
     return LabResult(waited_ms=query.ms, pid=os.getpid())
+
+
+# --8<-- [start:stream]
+# not FastAPI's generator mode (response_class=EventSourceResponse and `yield`): FastAPI 0.163 then writes
+# OpenAPI 3.2's itemSchema into its 3.1 document and documents the route's 422 as an event stream too
+@router.get(
+    "/stream",
+    response_class=Response,
+    responses={200: documented_stream(TICKS), **documented(LAB_STREAM_ERRORS)},
+)
+async def lab_stream(query: StreamParameters) -> EventSourceResponse:
+    """Send `n` events `ms` apart: an async generator on the event loop, which serves everyone else meanwhile."""
+
+    async def ticks() -> AsyncIterator[bytes]:
+        for number in range(1, query.n + 1):
+            if number > 1:
+                await asyncio.sleep(query.ms / 1000)  # the loop serves other requests while this one waits
+            tick = LabStreamTick(n=number, of=query.n, pid=os.getpid())
+            yield encode_event("tick", tick.model_dump_json(), str(number))
+
+    return EventSourceResponse(ticks(), headers=STREAM_HEADERS)
+
+
+# --8<-- [end:stream]
+
+
+# --8<-- [start:echo]
+@router.websocket("/echo")
+async def lab_echo(websocket: WebSocket) -> None:
+    """Send back every message, text as text and bytes as bytes, until the client closes: a task per connection."""
+    await websocket.accept()
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        if message.get("text") is not None:
+            await websocket.send_text(message["text"])
+        else:
+            await websocket.send_bytes(message["bytes"])
+
+
+# --8<-- [end:echo]
 
 
 def init_app(app: FastAPI, settings: Settings) -> None:

@@ -6,10 +6,13 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, HTTPException, Query, Request, Response
+from fastapi.sse import EventSourceResponse
 
+from asgi_app import events
 from asgi_app.docs import documented
 from asgi_app.inputs import InputRulesRoute
 from common import merges, models
+from common.events import STREAM_HEADERS, documented_stream
 from common.http import PUBLIC_MESSAGE, RESOURCE_BUSY, retry_after_header
 from common.lock import AsyncMergeLock, Busy
 from common.models import MergeAccepted, MergeHistory, MergeRequest, MergeStatus, Message
@@ -69,6 +72,20 @@ async def merge_status(request: Request) -> MergeStatus:
 async def merge_history(query: HistoryParameters, request: Request) -> MergeHistory:
     """List the most recent merges, newest first, as the ledger recorded them."""
     return merges.history(await get_merge_lock(request).history(query.limit))
+
+
+# not response_class=EventSourceResponse: FastAPI 0.163 then expects the route to be a generator, and formats
+# every event anew for every stream; the class is this route's answer, given bytes built once for all streams
+@router.get(
+    "/merge/events",
+    response_class=Response,
+    responses={200: documented_stream(models.MERGE_EVENTS_DESCRIPTION), **documented(models.MERGE_STATUS_ERRORS)},
+)
+async def merge_events(request: Request) -> EventSourceResponse:
+    """Stream the resource's status, then each merge's start and end, as Server-Sent Events."""
+    # the bytes of each event are built once per worker process and shared by every stream (asgi_app/events.py)
+    stream = await events.open_stream(request.app.state.event_hub)
+    return EventSourceResponse(stream, headers=STREAM_HEADERS)
 
 
 def init_app(app: FastAPI, settings: Settings) -> None:

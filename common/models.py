@@ -150,6 +150,7 @@ class ValidationErrorBody(BaseModel):
 
 
 LAB_MAX_MS = 2000
+LAB_STREAM_MAX_EVENTS = 1000
 
 
 class LabQuery(BaseModel):
@@ -165,14 +166,34 @@ class LabResult(BaseModel):
     pid: int
 
 
-# where each request model is read from, for validation errors' `loc`
+class LabStreamQuery(BaseModel):
+    """Query of /lab/stream: how many events, and how many milliseconds apart."""
+
+    n: int = Field(default=10, ge=1, le=LAB_STREAM_MAX_EVENTS, description="Events, 1 to 1000.")
+    ms: int = Field(default=100, ge=0, le=LAB_MAX_MS, description="Milliseconds between events, 0 to 2000.")
+
+
+class LabStreamTick(BaseModel):
+    """Data of each /lab/stream event: its number, of how many, and the process that sent it."""
+
+    n: int
+    of: int
+    pid: int
+
+
 class HistoryQuery(BaseModel):
     """Query of `GET /merge/history`: how many merges, newest first."""
 
     limit: int = Field(default=10, ge=1, le=100, description="How many merges, 1 to 100.")
 
 
-REQUEST_LOCATIONS = {MergeRequest.__name__: "body", LabQuery.__name__: "query", HistoryQuery.__name__: "query"}
+# where each request model is read from, for validation errors' `loc`
+REQUEST_LOCATIONS = {
+    MergeRequest.__name__: "body",
+    LabQuery.__name__: "query",
+    LabStreamQuery.__name__: "query",
+    HistoryQuery.__name__: "query",
+}
 
 # the error answers each route documents, with the model of each body; both apps list the same ones
 START_MERGE_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
@@ -187,9 +208,17 @@ MERGE_HISTORY_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
     422: (ValidationErrorBody, "limit is not an integer from 1 to 100"),
     503: (HTTPError, "The lock backend cannot be reached"),
 }
+MERGE_EVENTS_DESCRIPTION = (
+    "Server-Sent Events: first `status` (data: MergeStatus), then `merge-started` and `merge-ended` (data: "
+    "MergeSummary, id: the fencing token and `-started` or `-ended`), and a `: ping` comment when idle"
+)
 MERGE_STATUS_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
     503: (HTTPError, "The lock backend cannot be reached"),
 }
 LAB_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
     422: (ValidationErrorBody, "ms is not an integer from 0 to 2000"),
+}
+TICKS = "`n` events named `tick` (data: LabStreamTick, id: its number), `ms` apart"
+LAB_STREAM_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
+    422: (ValidationErrorBody, "n is not an integer from 1 to 1000, or ms not one from 0 to 2000"),
 }

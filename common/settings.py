@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=16384, ge=64, le=16 * 1024 * 1024)
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     lab_endpoints: bool = True
+    # a comment on every idle event stream this often: proxies and load balancers close a connection that
+    # stays silent for a minute or so (nginx's proxy_read_timeout is 60 s), and 15 s is what FastAPI sends
+    events_heartbeat_seconds: float = Field(default=15.0, gt=0, le=3600)
+    # how often each worker process reads the ledger while at least one stream is open: a merge's event reaches
+    # every stream within about this, and a worker with no stream open reads nothing
+    events_poll_seconds: float = Field(default=0.25, ge=0.01, le=60)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -10,7 +10,7 @@ from common.lock import open_merge_lock
 from common.logs import app_logger
 from common.models import ValidationErrorBody
 from common.settings import Settings, load_settings
-from wsgi_app import docs, errors, inputs, lab, methods, routes, strict
+from wsgi_app import docs, errors, events, inputs, lab, methods, routes, strict
 
 TITLE = "WSGI vs ASGI: the Flask app"
 
@@ -41,6 +41,6 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     # each module wires its own part, in this order: each middleware wraps the ones before it, so strict's
     # checks come first and the body limit last; the methods before the routes (Flask decides at each route
     # whether it answers OPTIONS), the OpenAPI document after them
-    for part in (inputs, methods, strict, routes, lab, errors, docs):
+    for part in (inputs, methods, strict, events, routes, lab, errors, docs):
         part.init_app(app, settings)
     return app

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from typing import Any
 
+from flask import Response
 from flask_openapi3 import APIBlueprint, OpenAPI, Tag
+from flask_sock import Sock
+from simple_websocket import Server
 
+from common.events import EVENT_STREAM, STREAM_HEADERS, documented_stream, encode_event
 from common.lab import burn_cpu
-from common.models import LAB_ERRORS, LabQuery, LabResult
+from common.models import LAB_ERRORS, LAB_STREAM_ERRORS, TICKS, LabQuery, LabResult, LabStreamQuery, LabStreamTick
 from common.settings import Settings
 from wsgi_app.docs import documented
 from wsgi_app.inputs import apply_input_rules
@@ -46,7 +51,52 @@ def lab_cpu(query: LabQuery) -> dict[str, Any]:
     return LabResult(waited_ms=query.ms, pid=os.getpid()).model_dump()
 
 
+# --8<-- [start:stream]
+@api.get(
+    "/stream",
+    responses={
+        200: documented_stream(TICKS),
+        **documented(LAB_STREAM_ERRORS),
+    },
+)
+def lab_stream(query: LabStreamQuery) -> Response:
+    """Send `n` events `ms` apart: a generator that the server iterates, holding its worker or thread throughout."""
+
+    def ticks() -> Iterator[bytes]:
+        for number in range(1, query.n + 1):
+            if number > 1:
+                time.sleep(query.ms / 1000)  # whatever runs this request waits with it
+            tick = LabStreamTick(n=number, of=query.n, pid=os.getpid())
+            yield encode_event("tick", tick.model_dump_json(), str(number))
+
+    return Response(ticks(), mimetype=EVENT_STREAM, headers=STREAM_HEADERS)
+
+
+# --8<-- [end:stream]
+
+sock = Sock()
+
+
+# --8<-- [start:echo]
+def lab_echo(websocket: Server) -> None:
+    """Send back every message, text as text and bytes as bytes, until the client closes: a worker per connection.
+
+    WSGI has no WebSocket: flask-sock takes the connection's socket from under the server (simple-websocket reads
+    `gunicorn.socket` or `werkzeug.socket` from the environ), and the request that upgraded it runs until it closes.
+    """
+    while True:
+        message = websocket.receive()
+        if message is None:
+            return
+        websocket.send(message)
+
+
+sock.route("/lab/echo")(lab_echo)
+# --8<-- [end:echo]
+
+
 def init_app(app: OpenAPI, settings: Settings) -> None:
     """Serve the /lab routes, unless LAB_ENDPOINTS=false."""
     if settings.lab_endpoints:
         app.register_api(api)
+        sock.init_app(app)

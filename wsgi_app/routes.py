@@ -6,14 +6,16 @@ import logging
 import threading
 from typing import Any
 
-from flask import current_app
+from flask import Response, current_app
 from flask_openapi3 import APIBlueprint, OpenAPI
 
 from common import merges, models
+from common.events import EVENT_STREAM, STREAM_HEADERS, documented_stream
 from common.http import PUBLIC_MESSAGE, RESOURCE_BUSY, retry_after_header
 from common.lock import Busy, MergeLock
 from common.models import MergeAccepted, MergeHistory, MergeRequest, MergeStatus, Message
 from common.settings import Settings
+from wsgi_app import events
 from wsgi_app.docs import documented
 from wsgi_app.errors import HTTPException
 from wsgi_app.inputs import apply_input_rules
@@ -65,6 +67,17 @@ def merge_status() -> dict[str, Any]:
 def merge_history(query: models.HistoryQuery) -> dict[str, Any]:
     """List the most recent merges, newest first, as the ledger recorded them."""
     return merges.history(get_merge_lock().history(query.limit)).model_dump(mode="json")
+
+
+@api.get(
+    "/merge/events",
+    responses={200: documented_stream(models.MERGE_EVENTS_DESCRIPTION), **documented(models.MERGE_STATUS_ERRORS)},
+)
+def merge_events() -> Response:
+    """Stream the resource's status, then each merge's start and end, as Server-Sent Events."""
+    # the bytes of each event are built once per worker process and shared by every stream (wsgi_app/events.py)
+    stream = events.open_stream(current_app.extensions["event_hub"])
+    return Response(stream, mimetype=EVENT_STREAM, headers=STREAM_HEADERS)
 
 
 def init_app(app: OpenAPI, settings: Settings) -> None:

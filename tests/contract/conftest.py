@@ -12,6 +12,9 @@ from tests.support.api import ApiClient
 
 # short holds keep the suite fast; the 10 s default is for people
 MERGE_SECONDS = 2.0
+# a short heartbeat: a Gunicorn sync worker learns that a stream's client left only when it next writes, and
+# frees itself for the next test within this
+HEARTBEAT_SECONDS = 1.0
 SERVERS = {"asgi": UVICORN, "wsgi": GUNICORN_SYNC_2}
 
 
@@ -29,7 +32,8 @@ def base_url(request: pytest.FixtureRequest) -> Iterator[str]:
     if request.param not in SERVERS:
         yield request.param.rstrip("/")
         return
-    with run_server(SERVERS[request.param], {"MERGE_SECONDS": str(MERGE_SECONDS)}) as server:
+    env = {"MERGE_SECONDS": str(MERGE_SECONDS), "EVENTS_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS)}
+    with run_server(SERVERS[request.param], env) as server:
         yield server.url
 
 

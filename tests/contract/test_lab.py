@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+import time
 
-from tests.support.api import ApiClient
+import pytest
+from websockets.sync.client import connect
+
+from tests.support.api import ApiClient, sse_events
 
 LAB_ROUTES = ["io", "blocking", "threadpool", "cpu"]
 
@@ -48,3 +52,37 @@ def test_lab_ms_out_of_range_is_a_422(lab: ApiClient, route: str, ms: str, error
     assert response.status_code == 422
     [issue] = response.json()["detail"]
     assert (issue["type"], issue["loc"]) == (error_type, ["query", "ms"])
+
+
+def test_lab_stream_sends_n_ticks_ms_apart(lab: ApiClient) -> None:
+    started = time.monotonic()
+    with lab.http.stream("GET", "/lab/stream", params={"n": 3, "ms": 100}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = list(sse_events(response))
+    elapsed = time.monotonic() - started
+
+    assert [(event.event, event.id) for event in events] == [("tick", "1"), ("tick", "2"), ("tick", "3")]
+    pid = json.loads(events[0].data)["pid"]
+    assert [json.loads(event.data) for event in events] == [{"n": n, "of": 3, "pid": pid} for n in (1, 2, 3)]
+    assert elapsed >= 0.2  # two waits of 100 ms, between the three events
+
+
+@pytest.mark.parametrize(("n", "ms", "loc"), [(0, 1, "n"), (1001, 1, "n"), (1, 2001, "ms"), ("x", 1, "n")])
+def test_lab_stream_refuses_what_it_cannot_send(lab: ApiClient, n: object, ms: int, loc: str) -> None:
+    response = lab.http.get("/lab/stream", params={"n": n, "ms": ms})
+    assert response.status_code == 422
+    assert [issue["loc"] for issue in response.json()["detail"]] == [["query", loc]]
+
+
+def test_lab_echo_sends_back_text_as_text_and_bytes_as_bytes(lab: ApiClient) -> None:
+    with connect(lab.base_url.replace("http://", "ws://", 1) + "/lab/echo", open_timeout=10) as websocket:
+        for message in ["hello", "é ✓", b"\x00\xffbytes", "x" * 70_000]:
+            websocket.send(message)
+            assert websocket.recv(timeout=10) == message
+
+
+def test_lab_echo_is_a_websocket_only(lab: ApiClient) -> None:
+    # a plain GET asks for no upgrade: a 4xx, never a 500
+    response = lab.http.get("/lab/echo")
+    assert 400 <= response.status_code < 500

@@ -33,6 +33,7 @@ CONTRACT_ANSWERS = {
     ("POST", "/merge"): {202, 400, 409, 413, 415, 422, 503},
     ("GET", "/merge"): {200, 503},
     ("GET", "/merge/history"): {200, 422, 503},
+    ("GET", "/merge/events"): {200, 503},
 }
 CONTRACT_OPERATIONS: set[Operation] = {
     (method, path, status) for (method, path), statuses in CONTRACT_ANSWERS.items() for status in statuses
@@ -121,3 +122,12 @@ def test_docs_are_not_in_the_document(openapi_document: FetchDocument, app: str,
     assert "/docs" not in paths
     assert "/openapi.json" not in paths
     assert [path for path in paths if path.startswith("/static")] == []
+
+
+@APPS
+@pytest.mark.parametrize(("path", "settings"), [("/merge/events", "contract"), ("/lab/stream", "with-lab")])
+def test_event_streams_are_documented_as_text_event_stream(
+    openapi_document: FetchDocument, app: str, path: str, settings: str
+) -> None:
+    answer = openapi_document(app, settings)["paths"][path]["get"]["responses"]["200"]
+    assert list(answer["content"]) == ["text/event-stream"]

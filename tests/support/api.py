@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource, ServerSentEvent
 
 from launcher import wait_for
 
@@ -63,3 +65,12 @@ def race(base_urls: list[str], requests: int = 50) -> Counter[int]:
 
     with ThreadPoolExecutor(max_workers=requests) as pool:
         return Counter(pool.map(post, range(requests)))
+
+
+def sse_events(response: httpx.Response) -> Iterator[ServerSentEvent]:
+    """The events of an open text/event-stream answer, as a browser's EventSource dispatches them.
+
+    httpx-sse also yields a block that holds only a comment (the heartbeat), as an event with empty data;
+    the WHATWG rules dispatch no event for it, and neither does this.
+    """
+    return (event for event in EventSource(response).iter_sse() if event.data != "")

@@ -1,0 +1,98 @@
+"""The merge event streams of the FastAPI app: one watcher task per worker process, a queue per open stream.
+
+Compare with wsgi_app/events.py: the same hub, with a task where Flask has a thread. An open stream costs this
+process a queue and a task or two on its event loop, a few kilobytes: that is why one Uvicorn worker holds
+thousands of them while it keeps answering everyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from common import merges
+from common.events import HEARTBEAT, WATCHED_MERGES, LedgerWatch, MergeEvent, status_event
+from common.lock import AsyncMergeLock, LockUnavailableError
+from common.models import MergeStatus
+from common.settings import Settings
+
+logger = logging.getLogger("asgi_app")
+
+
+class EventHub:
+    """Watches the ledger while at least one stream is open, and hands each change to every stream's queue."""
+
+    def __init__(self, merge_lock: AsyncMergeLock, settings: Settings) -> None:
+        self.merge_lock = merge_lock
+        self.poll_seconds = settings.events_poll_seconds
+        self.heartbeat_seconds = settings.events_heartbeat_seconds
+        self.streams: set[asyncio.Queue[MergeEvent]] = set()
+        self.watcher: asyncio.Task[None] | None = None
+        self.watching = asyncio.Event()  # set once the watcher has its baseline: no change before it is missed
+
+    async def subscribe(self) -> asyncio.Queue[MergeEvent]:
+        """A queue that receives every change from now on; the watcher starts with the first stream."""
+        queue: asyncio.Queue[MergeEvent] = asyncio.Queue()
+        self.streams.add(queue)
+        if self.watcher is None or self.watcher.done():
+            self.watching.clear()
+            self.watcher = asyncio.create_task(self.watch(), name="merge-events-watcher")
+        await self.watching.wait()
+        return queue
+
+    async def watch(self) -> None:
+        """Read the ledger every poll interval while a stream is open; one read, one serialization per change."""
+        watch = LedgerWatch()
+        try:
+            while True:
+                try:
+                    changes = watch.changes(await self.merge_lock.history(WATCHED_MERGES))
+                except LockUnavailableError as error:
+                    # the streams stay open: their next event comes once the store is back
+                    logger.warning("merge events: the lock cannot be read: %s", error)
+                    changes = []
+                self.watching.set()
+                if not self.streams:
+                    return
+                for queue in self.streams:
+                    for event in changes:
+                        queue.put_nowait(event)
+                await asyncio.sleep(self.poll_seconds)
+        finally:
+            self.watching.set()  # a subscriber waiting on a watcher that failed must not wait forever
+
+    async def stream(self, queue: asyncio.Queue[MergeEvent], status: MergeStatus) -> AsyncIterator[bytes]:
+        """One stream's bytes: the status event, then each change, and a heartbeat when nothing happens."""
+        try:
+            yield status_event(status)
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), self.heartbeat_seconds)
+                except TimeoutError:
+                    yield HEARTBEAT
+                    continue
+                if not event.told_by(status):
+                    yield event.data
+        finally:
+            # Starlette cancels this generator when the client goes away (it listens for http.disconnect)
+            self.streams.discard(queue)
+            logger.debug("merge events: a stream closed, %d open in this worker", len(self.streams))
+
+
+async def open_stream(hub: EventHub) -> AsyncIterator[bytes]:
+    """Subscribe, then read the status: a merge that starts in between is in the queue, not lost."""
+    queue = await hub.subscribe()
+    try:
+        status = merges.status(await hub.merge_lock.status())
+    except BaseException:
+        hub.streams.discard(queue)
+        raise
+    return hub.stream(queue, status)
+
+
+def init_app(app: FastAPI, settings: Settings) -> None:
+    """Give the app its hub; the watcher task starts with the first stream, on the loop that serves it."""
+    app.state.event_hub = EventHub(app.state.merge_lock, settings)
