@@ -51,9 +51,11 @@ serve: install
 demo: install
 	@$(BIN)/python -m benchmarks.demo
 
-## bench: every server configuration, 3 repeats (BENCH_ARGS="--suite demo --repeats 1", see --help)
+## bench: every server configuration, 3 repeats (BENCH_ARGS="--suite demo --repeats 1", see --help), then
+## the open streams each server holds (STREAMS_ARGS="--counts 1,10,100", see python -m benchmarks.streams --help)
 bench: install
 	@$(BIN)/python -m benchmarks $(BENCH_ARGS)
+	@$(BIN)/python -m benchmarks.streams $(STREAMS_ARGS)
 
 ## scaleout: Uvicorn and Gunicorn instances behind nginx share one Redis; a merge crowd for 60 s (SCALEOUT_ARGS="--duration 20")
 scaleout: install

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
 from common import merges
-from common.events import HEARTBEAT, WATCHED_MERGES, LedgerWatch, MergeEvent, status_event
+from common.events import PING, WATCHED_MERGES, LedgerWatch, MergeEvent, status_event
 from common.lock import AsyncMergeLock, LockUnavailableError
 from common.models import MergeStatus
 from common.settings import Settings
@@ -45,7 +46,7 @@ class EventHub:
 
     async def watch(self) -> None:
         """Read the ledger every poll interval while a stream is open; one read, one serialization per change."""
-        watch = LedgerWatch()
+        watch, last_sent = LedgerWatch(), time.monotonic()
         try:
             while True:
                 try:
@@ -57,6 +58,10 @@ class EventHub:
                 self.watching.set()
                 if not self.streams:
                     return
+                if not changes and time.monotonic() - last_sent >= self.heartbeat_seconds:
+                    changes = [PING]
+                if changes:
+                    last_sent = time.monotonic()
                 for queue in self.streams:
                     for event in changes:
                         queue.put_nowait(event)
@@ -65,15 +70,11 @@ class EventHub:
             self.watching.set()  # a subscriber waiting on a watcher that failed must not wait forever
 
     async def stream(self, queue: asyncio.Queue[MergeEvent], status: MergeStatus) -> AsyncIterator[bytes]:
-        """One stream's bytes: the status event, then each change, and a heartbeat when nothing happens."""
+        """One stream's bytes: the status event, then each change and each of the hub's heartbeats."""
         try:
             yield status_event(status)
             while True:
-                try:
-                    event = await asyncio.wait_for(queue.get(), self.heartbeat_seconds)
-                except TimeoutError:
-                    yield HEARTBEAT
-                    continue
+                event = await queue.get()  # a change, or the hub's heartbeat
                 if not event.told_by(status):
                     yield event.data
         finally:

@@ -79,6 +79,7 @@ class MergeEvent:
     fencing_token: int
     started: bool  # merge-started, else merge-ended
     data: bytes
+    heartbeat: bool = False  # the comment an idle stream gets; news to every stream
 
     def told_by(self, status: MergeStatus) -> bool:
         """Whether a stream whose `status` event showed `status` knows of this change already.
@@ -86,11 +87,17 @@ class MergeEvent:
         A stream that opens during a merge learns of it from its status; the watcher, which may have read the
         ledger a moment before, would tell it again. What is older than the holder it saw, it skips.
         """
-        if status.fencing_token is None:
+        if self.heartbeat or status.fencing_token is None:
             return False
         return self.fencing_token < status.fencing_token or (
             self.started and self.fencing_token == status.fencing_token
         )
+
+
+# the hub sends it to every stream when no change has gone out for EVENTS_HEARTBEAT_SECONDS: one timer per
+# worker process, not one per stream (at 10,000 streams, a timeout per stream per event was the cost that
+# showed: benchmarks/results/reference-streams/)
+PING = MergeEvent(0, False, HEARTBEAT, heartbeat=True)
 
 
 def merge_event(record: MergeRecord) -> MergeEvent:

@@ -18,6 +18,8 @@ REFERENCE_RUNS = {
     "benchmarks/results/reference": "results",
     "benchmarks/results/reference-wrk": "results/wrk",
     "benchmarks/results/reference-pause": "figures",
+    "benchmarks/results/reference-lock": "results/lock",
+    "benchmarks/results/reference-streams": "figures/streams",
 }
 
 

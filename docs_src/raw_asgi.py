@@ -40,6 +40,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# --8<-- [start:echo]
 async def echo(receive: Receive, send: Send) -> None:
     """A WebSocket is one call for the whole connection: accept it, then send back each message until it closes."""
     while True:
@@ -54,3 +55,6 @@ async def echo(receive: Receive, send: Send) -> None:
                 await send({"type": "websocket.send", "bytes": message["bytes"]})
         elif message["type"] == "websocket.disconnect":
             return
+
+
+# --8<-- [end:echo]

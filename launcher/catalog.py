@@ -43,6 +43,14 @@ UVICORN_H11 = uvicorn("uvicorn-h11", "the pure-Python h11 parser, which bounds a
 UVICORN_LIMIT_CONCURRENCY_20 = uvicorn(
     "uvicorn-limit-concurrency-20", "503 past 20 open connections, slow clients included", "--limit-concurrency", "20"
 )
+# long-lived connections: limit_concurrency (1000 in uvicorn.conf.py) counts every open stream, so a server
+# meant to hold thousands raises it, and the open-files limit with it (the launcher raises that to 20,000)
+UVICORN_MANY_CONNECTIONS = uvicorn(
+    "uvicorn-many-connections",
+    "one event loop, limit-concurrency 20000, for open streams",
+    "--limit-concurrency",
+    "20000",
+)
 GUNICORN_SYNC_1 = gunicorn("gunicorn-sync-w1", "one sync worker")
 GUNICORN_SYNC_2 = gunicorn("gunicorn-sync-w2", "two sync workers", workers=2)
 # no --workers: gunicorn.conf.py chooses, as it does for `make serve`
@@ -89,6 +97,7 @@ CONFIGS: dict[str, ServerConfig] = {
         UVICORN_CORES,
         UVICORN_H11,
         UVICORN_LIMIT_CONCURRENCY_20,
+        UVICORN_MANY_CONNECTIONS,
         GUNICORN_SYNC_1,
         GUNICORN_SYNC_2,
         GUNICORN_SYNC_N,

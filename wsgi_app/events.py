@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from flask_openapi3 import OpenAPI
 
 from common import merges
-from common.events import HEARTBEAT, WATCHED_MERGES, LedgerWatch, MergeEvent, status_event
+from common.events import PING, WATCHED_MERGES, LedgerWatch, MergeEvent, status_event
 from common.lock import LockUnavailableError, MergeLock
 from common.models import MergeStatus
 from common.settings import Settings
@@ -57,7 +57,7 @@ class EventHub:
 
     def watch(self) -> None:
         """Read the ledger every poll interval while a stream is open; one read, one serialization per change."""
-        watch = LedgerWatch()
+        watch, last_sent = LedgerWatch(), time.monotonic()
         try:
             while True:
                 try:
@@ -67,6 +67,10 @@ class EventHub:
                     logger.warning("merge events: the lock cannot be read: %s", error)
                     changes = []
                 self.watching.set()
+                if not changes and time.monotonic() - last_sent >= self.heartbeat_seconds:
+                    changes = [PING]
+                if changes:
+                    last_sent = time.monotonic()
                 with self.guard:
                     if not self.streams:
                         self.watcher = None
@@ -79,15 +83,14 @@ class EventHub:
             self.watching.set()  # a subscriber waiting on a watcher that failed must not wait forever
 
     def stream(self, stream: queue.Queue[MergeEvent], status: MergeStatus) -> Iterator[bytes]:
-        """One stream's bytes: the status event, then each change, and a heartbeat when nothing happens."""
+        """One stream's bytes: the status event, then each change and each of the hub's heartbeats."""
         try:
             yield status_event(status)
             while True:
                 try:
-                    event = stream.get(timeout=self.heartbeat_seconds)
+                    event = stream.get(timeout=2 * self.heartbeat_seconds)  # a change, or the hub's heartbeat
                 except queue.Empty:
-                    yield HEARTBEAT
-                    continue
+                    event = PING  # the watcher is gone (it failed): the stream still learns if its client left
                 if not event.told_by(status):
                     yield event.data
         finally:

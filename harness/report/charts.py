@@ -7,6 +7,7 @@ from pathlib import Path
 from harness.pause import PauseRun
 from harness.report import style
 from harness.report.summary import Summary, find
+from harness.streams import StreamsRun
 
 
 def throughput(summaries: list[Summary], scenario: str, folder: Path) -> Path | None:
@@ -163,3 +164,34 @@ def pause_timeline(run: PauseRun, lease_seconds: float, folder: Path) -> Path:
     axes.set_xlabel(f"seconds; shaded: the lease held, {lease_seconds:g} s from the grant and from each renewal (|)")
     axes.set_title("A pause longer than the lease: another worker takes over; the fence refuses the late end")
     return style.save(figure, folder / "pause-timeline.png")
+
+
+def streams_chart(runs: list[StreamsRun], folder: Path) -> Path | None:
+    """Open streams asked (log) against streams held and against hello's p99, one line per server."""
+    servers = list(dict.fromkeys(run.server for run in runs))
+    if not servers:
+        return None
+    figure, (held_axes, hello_axes) = style.new_figure_columns(2, 12, 4.8)
+    markers = "osD^v<>phX"
+    for index, server in enumerate(servers):
+        rows = [run for run in runs if run.server == server]
+        colour, marker = style.colour_of(server), markers[index % len(markers)]
+        dashes = "-" if index % 2 == 0 else "--"
+        asked = [run.requested for run in rows]
+        held_axes.plot(asked, [max(run.held, 0.8) for run in rows], dashes, marker=marker, color=colour, label=server)
+        # a run with no hello answered has no p99: drawn at the 2 s timeout, hollow
+        p99 = [run.hello_p99_ms if run.hello_p99_ms is not None else 2000.0 for run in rows]
+        hello_axes.plot(asked, p99, dashes, marker=marker, color=colour, label=server)
+    held_axes.plot([1, 10_000], [1, 10_000], ":", color=style.IDEAL, linewidth=0.8, label="every stream held")
+    for axes in (held_axes, hello_axes):
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+        axes.set_xlabel("open streams asked for (log scale)")
+        axes.grid(color="#dddddd", linewidth=0.6)
+    held_axes.set_ylabel("streams held (log scale)")
+    held_axes.set_title("How many streams each server holds")
+    hello_axes.axhline(100, color="#555555", linewidth=0.8, linestyle=":")
+    hello_axes.set_ylabel("GET /public/test p99, ms (log; 2000 = none answered)")
+    hello_axes.set_title("Everyone else's latency while they are open")
+    hello_axes.legend(fontsize=7, loc="upper left")
+    return style.save(figure, folder / "streams.png")

@@ -46,6 +46,13 @@ def new_figure_rows(rows: int, width: float, height: float) -> tuple[Figure, Any
     return figure, axes
 
 
+def new_figure_columns(columns: int, width: float, height: float) -> tuple[Figure, Any]:
+    """A figure of `columns` charts side by side."""
+    figure, axes = plt.subplots(1, columns, figsize=(width, height))
+    figure.patch.set_facecolor("white")
+    return figure, axes
+
+
 def save(figure: Figure, path: Path) -> Path:
     """Write the chart as a PNG and let go of it."""
     figure.tight_layout()

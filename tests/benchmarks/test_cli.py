@@ -82,3 +82,27 @@ def test_every_in_process_comparison_runs(comparison: str, tmp_path: Path) -> No
     rows = [line for line in (tmp_path / "out.txt").read_text().splitlines() if not line.startswith("#")]
     assert len(rows) >= 2
     assert all(float(row.split()[-1]) > 0 for row in rows)
+
+
+def test_the_streams_scenario_holds_streams_and_delivers_every_merge(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "benchmarks.streams", "--servers", "uvicorn,gunicorn-sync-w1", "--counts", "1,5"]
+    finished = subprocess.run(
+        [*command, "--hold", "3", "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=240
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+
+    runs = {
+        (run["server"], run["requested"]): run for run in json.loads((tmp_path / "streams.json").read_text())["runs"]
+    }
+    # the event loop holds both counts, answers hello throughout and delivers every merge to every stream
+    for count in (1, 5):
+        run = runs[("uvicorn", count)]
+        assert (run["held"], run["hello_failed"]) == (count, 0)
+        assert run["merges"] >= 2
+        assert run["deliveries"] == run["expected_deliveries"] == count * run["merges"]
+    # one sync worker holds one stream and answers nobody else meanwhile: 5 is past its ceiling, and not tried
+    assert runs[("gunicorn-sync-w1", 1)]["held"] == 1
+    assert runs[("gunicorn-sync-w1", 1)]["hello_ok"] == 0
+    assert runs[("gunicorn-sync-w1", 5)]["held"] == 1
+    assert (tmp_path / "streams.png").read_bytes().startswith(b"\x89PNG")
+    assert "[not measured] one Uvicorn worker at 10,000 streams" in (tmp_path / "report.md").read_text()

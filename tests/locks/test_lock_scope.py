@@ -8,12 +8,16 @@ process that opens the lock from LOCK_URL, as a worker process of either server 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import re
+import subprocess
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 
 import pytest
 
 from common.lock import Lease, open_merge_lock
+from launcher import ROOT, free_port
 
 PROCESSES = 8
 ROUNDS = 5
@@ -71,3 +75,21 @@ def test_memory_lock_is_one_per_process() -> None:
     # the lesson, and the pitfall the docs reproduce: each process has its own memory://, so two
     # processes (two server workers) both get "the" hold at once
     assert winners_per_round("memory://", processes=2, rounds=1) == [2]
+
+
+def test_the_memory_pitfall_script_shows_what_docs_lock_md_says() -> None:
+    # docs/lock.md runs docs_src/memory_pitfall.sh and shows its output: one SQLite file lets exactly one of
+    # 20 concurrent merges in across two Gunicorn workers; memory:// lets each worker grant its own
+    finished = subprocess.run(
+        ["bash", "docs_src/memory_pitfall.sh"],
+        cwd=ROOT,
+        env={**os.environ, "PITFALL_BIND": f"127.0.0.1:{free_port()}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    accepted = dict(re.findall(r"^(memory://|sqlite) accepted (\d+) of 20$", finished.stdout, re.MULTILINE))
+    assert accepted["sqlite"] == "1"
+    # two workers, two locks: one grant each, so 2 (1 only when one worker happened to take the whole burst)
+    assert accepted["memory://"] in {"1", "2"}

@@ -9,7 +9,7 @@ from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
 from hypothesis import given
 from hypothesis import strategies as st
 
-from common.events import HEARTBEAT, LedgerWatch, MergeEvent, encode_event
+from common.events import HEARTBEAT, PING, LedgerWatch, MergeEvent, encode_event
 from common.lock import MergeRecord
 from common.models import MergeStatus
 
@@ -99,3 +99,9 @@ def test_a_stream_skips_what_its_status_told_it(token: int, started: bool, holde
         busy=holder is not None, branch_name="b" if holder else None, retry_after=None, fencing_token=holder
     )
     assert MergeEvent(token, started, b"").told_by(status) is told
+
+
+def test_the_heartbeat_is_news_to_every_stream() -> None:
+    busy = MergeStatus(busy=True, branch_name="b", retry_after=1.0, fencing_token=9)
+    assert PING.told_by(busy) is False
+    assert PING.data == HEARTBEAT
