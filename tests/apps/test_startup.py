@@ -20,7 +20,7 @@ def test_lab_endpoints_false_removes_them(config: ServerConfig) -> None:
     with run_server(config, {"LAB_ENDPOINTS": "false"}) as server:
         assert httpx.get(f"{server.url}/lab/io").status_code == 404
         paths = httpx.get(f"{server.url}/openapi.json").json()["paths"]
-    assert set(paths) == {"/public/test", "/merge", "/merge/history"}
+    assert set(paths) == {"/public/test", "/merge", "/merge/history", "/merge/events"}
 
 
 @BOTH

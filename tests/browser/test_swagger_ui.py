@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
 TITLES = {"asgi": ASGI_TITLE, "wsgi": WSGI_TITLE}
 # the /lab routes may be listed too (LAB_ENDPOINTS): these three are the ones every server must show
 CONTRACT_OPERATIONS = [("GET", "/public/test"), ("POST", "/merge"), ("GET", "/merge")]
-POST_MERGE_ANSWERS = ["202", "409", "413", "415", "422", "503"]
+POST_MERGE_ANSWERS = ["202", "400", "409", "413", "415", "422", "503"]
 # where FastAPI's own /docs would load Swagger UI from
 CDN_CSS = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"
 

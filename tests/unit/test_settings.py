@@ -13,6 +13,8 @@ DEFAULTS = {
     "max_body_bytes": 16384,
     "log_level": "info",
     "lab_endpoints": True,
+    "events_heartbeat_seconds": 15.0,
+    "events_poll_seconds": 0.25,
 }
 
 
@@ -34,6 +36,8 @@ def test_environment_variables_are_parsed(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("MAX_BODY_BYTES", "1024")
     monkeypatch.setenv("LOG_LEVEL", "warning")
     monkeypatch.setenv("LAB_ENDPOINTS", "false")
+    monkeypatch.setenv("EVENTS_HEARTBEAT_SECONDS", "30")
+    monkeypatch.setenv("EVENTS_POLL_SECONDS", "0.5")
     assert load_settings().model_dump() == {
         "merge_seconds": 2.5,
         "lock_lease_seconds": 0.9,
@@ -41,6 +45,8 @@ def test_environment_variables_are_parsed(monkeypatch: pytest.MonkeyPatch) -> No
         "max_body_bytes": 1024,
         "log_level": "warning",
         "lab_endpoints": False,
+        "events_heartbeat_seconds": 30.0,
+        "events_poll_seconds": 0.5,
     }
 
 
