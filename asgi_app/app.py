@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,6 +17,17 @@ from common.settings import Settings, load_settings
 TITLE = "WSGI vs ASGI: the FastAPI app"
 
 
+def watch_the_loop(slow_seconds: float) -> None:
+    """Turn on asyncio's debug mode on the running loop: each step that holds it past `slow_seconds` is logged."""
+    loop = asyncio.get_running_loop()
+    loop.set_debug(True)
+    loop.slow_callback_duration = slow_seconds
+    # asyncio logs "Executing <Task ...> took 2.003 seconds" as a warning of its "asyncio" logger, which no
+    # server configures: give it the app's handler, so that the line lands beside the app's own
+    logging.getLogger("asyncio").handlers = logging.getLogger("asgi_app").handlers
+    logging.getLogger("asyncio").setLevel(logging.WARNING)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the FastAPI app; each worker process builds its own, with the async face of its merge lock."""
     settings = settings or load_settings()
@@ -25,6 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.loop_slow_callback_seconds is not None:
+            watch_the_loop(settings.loop_slow_callback_seconds)
         try:
             yield
         finally:

@@ -59,8 +59,10 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local function holder()
+  -- PTTL rounds down: 0 is a lease with less than a millisecond left, which Redis still holds (and its holder
+  -- may still renew); -2 is no lease
   local left = redis.call('pttl', KEYS[1])
-  if left <= 0 then return nil end
+  if left < 0 then return nil end
   local newest = redis.call('zrevrange', KEYS[3], 0, 0)[1]
   local merge = cjson.decode(redis.call('hget', KEYS[2], newest))
   local merge_left = merge.ends_ms - now_ms()

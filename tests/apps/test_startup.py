@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from launcher import ROOT, ServerConfig, free_port, run_server
+from launcher import ROOT, ServerConfig, free_port, run_server, wait_for
 from launcher.catalog import GUNICORN_SYNC_1, UVICORN
 
 BOTH = pytest.mark.parametrize("config", [UVICORN, GUNICORN_SYNC_1], ids=["asgi", "wsgi"])
@@ -63,3 +63,16 @@ def test_several_workers_start_together_on_a_fresh_sqlite_file(tmp_path: Path) -
     with run_server(replace(UVICORN, id="uvicorn-w4", workers=4), {"LOCK_URL": lock_url}) as server:
         assert server.log().count("Application startup complete") == 4
         assert "database is locked" not in server.log()
+
+
+def test_loop_slow_callback_seconds_names_a_blocked_loop_and_not_an_awaiting_one() -> None:
+    with run_server(UVICORN, {"LOOP_SLOW_CALLBACK_SECONDS": "0.2"}) as server:
+        assert httpx.get(f"{server.url}/lab/io", params={"ms": 500}, timeout=10).status_code == 200
+        assert "took" not in server.log()  # half a second of awaiting holds the loop for none of it
+        assert httpx.get(f"{server.url}/lab/blocking", params={"ms": 500}, timeout=10).status_code == 200
+        line = wait_for(
+            lambda: next((row for row in server.log().splitlines() if "Executing" in row), None), 5, "the log"
+        )
+    assert "[asgi_app " in line
+    seconds = float(line.rsplit("took ", 1)[1].split()[0])
+    assert 0.5 <= seconds < 2

@@ -80,7 +80,7 @@ def setup(request: pytest.FixtureRequest) -> Iterator[Setup]:
 
 
 class Hammer:
-    """Threads that press POST /merge for a bounded time, spread over the servers, every new connection."""
+    """Threads that press POST /merge for a bounded time, a thread per server in turn, every new connection."""
 
     def __init__(self, urls: list[str], seconds: float) -> None:
         self.urls = urls
@@ -98,10 +98,12 @@ class Hammer:
             thread.join()
 
     def _press(self, number: int) -> None:
+        # one server per thread: a thread that took turns would sooner or later wait on the paused server
+        # with the others, and nobody would press where a successor can be granted
+        url = self.urls[number % len(self.urls)]
         presses = 0
         while time.monotonic() < self.deadline:
             presses += 1
-            url = self.urls[presses % len(self.urls)]
             try:
                 # a new connection each time, so that a worker stalled with one does not stall the hammer
                 answer = httpx.post(f"{url}/merge", json={"branch_name": f"hammer/{number}-{presses}"}, timeout=5)

@@ -13,6 +13,7 @@ DEFAULTS = {
     "max_body_bytes": 16384,
     "log_level": "info",
     "lab_endpoints": True,
+    "loop_slow_callback_seconds": None,
     "events_heartbeat_seconds": 15.0,
     "events_poll_seconds": 0.25,
 }
@@ -45,6 +46,7 @@ def test_environment_variables_are_parsed(monkeypatch: pytest.MonkeyPatch) -> No
         "max_body_bytes": 1024,
         "log_level": "warning",
         "lab_endpoints": False,
+        "loop_slow_callback_seconds": None,
         "events_heartbeat_seconds": 30.0,
         "events_poll_seconds": 0.5,
     }
