@@ -14,7 +14,7 @@ from fastapi.sse import EventSourceResponse
 from asgi_app.docs import documented
 from asgi_app.inputs import InputRulesRoute
 from common.events import STREAM_HEADERS, documented_stream, encode_event
-from common.lab import burn_cpu
+from common.lab import burn_cpu, lab_result
 from common.models import LAB_ERRORS, LAB_STREAM_ERRORS, TICKS, LabQuery, LabResult, LabStreamQuery, LabStreamTick
 from common.settings import Settings
 
@@ -26,29 +26,33 @@ StreamParameters = Annotated[LabStreamQuery, Query()]
 @router.get("/io")
 async def lab_io(query: LabParameters) -> LabResult:
     """Wait `ms` without blocking: the event loop serves other requests meanwhile (a well-behaved async driver)."""
+    started_at = time.time()
     await asyncio.sleep(query.ms / 1000)
-    return LabResult(waited_ms=query.ms, pid=os.getpid())
+    return lab_result(query.ms, started_at)
 
 
 @router.get("/blocking")
 async def lab_blocking(query: LabParameters) -> LabResult:
     """The classic mistake: time.sleep inside async def stalls the whole event loop for `ms`."""
+    started_at = time.time()
     time.sleep(query.ms / 1000)  # noqa: ASYNC251 - this blocking call is the lesson
-    return LabResult(waited_ms=query.ms, pid=os.getpid())
+    return lab_result(query.ms, started_at)
 
 
 @router.get("/threadpool")
 def lab_threadpool(query: LabParameters) -> LabResult:
     """A plain def: FastAPI runs it in AnyIO's thread pool (40 threads by default), so it blocks a thread only."""
+    started_at = time.time()
     time.sleep(query.ms / 1000)
-    return LabResult(waited_ms=query.ms, pid=os.getpid())
+    return lab_result(query.ms, started_at)
 
 
 @router.get("/cpu")
 def lab_cpu(query: LabParameters) -> LabResult:
     """Burn `ms` of CPU in pure Python; it holds the GIL, so threads cannot run it in parallel."""
+    started_at = time.time()
     burn_cpu(query.ms)
-    return LabResult(waited_ms=query.ms, pid=os.getpid())
+    return lab_result(query.ms, started_at)
 
 
 # --8<-- [start:stream]

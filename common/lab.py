@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import time
+
+from common.models import LabResult
 
 
 def burn_cpu(ms: int) -> None:
@@ -13,3 +17,15 @@ def burn_cpu(ms: int) -> None:
     while time.thread_time() < deadline:
         for number in range(1000):
             total += number * number
+
+
+def lab_result(ms: int, started_at: float) -> LabResult:
+    """The answer of a /lab route that began at `started_at` (time.time()): it ends now, in this thread."""
+    return LabResult(
+        waited_ms=ms,
+        pid=os.getpid(),
+        thread=threading.current_thread().name,
+        thread_id=threading.get_ident(),
+        started_at=started_at,
+        ended_at=time.time(),
+    )

@@ -160,10 +160,14 @@ class LabQuery(BaseModel):
 
 
 class LabResult(BaseModel):
-    """Body of the /lab routes: what the route spent, and in which process."""
+    """Body of the /lab routes: what the route spent, in which process and thread, from when to when."""
 
     waited_ms: int
     pid: int
+    thread: str = Field(description="The thread that ran the route: the event loop's, a pool's, a worker's.")
+    thread_id: int = Field(description="Its id (threading.get_ident()): a pool's threads may share one name.")
+    started_at: float = Field(description="When the route began, in seconds since the epoch (the server's clock).")
+    ended_at: float = Field(description="When it was done, in the same clock: the harness draws timelines from these.")
 
 
 class LabStreamQuery(BaseModel):

@@ -20,6 +20,7 @@ REFERENCE_RUNS = {
     "benchmarks/results/reference-pause": "figures",
     "benchmarks/results/reference-lock": "results/lock",
     "benchmarks/results/reference-streams": "figures/streams",
+    "benchmarks/results/reference-timelines": "figures/timelines",
 }
 
 

@@ -13,7 +13,7 @@ from flask_sock import Sock
 from simple_websocket import Server
 
 from common.events import EVENT_STREAM, STREAM_HEADERS, documented_stream, encode_event
-from common.lab import burn_cpu
+from common.lab import burn_cpu, lab_result
 from common.models import LAB_ERRORS, LAB_STREAM_ERRORS, TICKS, LabQuery, LabResult, LabStreamQuery, LabStreamTick
 from common.settings import Settings
 from wsgi_app.docs import documented
@@ -25,8 +25,9 @@ api.before_request(apply_input_rules)
 
 def blocking_wait(query: LabQuery) -> dict[str, Any]:
     """Wait `ms` with a blocking call: a WSGI app has no event loop to hand the wait to, and no pool of its own."""
+    started_at = time.time()
     time.sleep(query.ms / 1000)
-    return LabResult(waited_ms=query.ms, pid=os.getpid()).model_dump()
+    return lab_result(query.ms, started_at).model_dump()
 
 
 # one view for three routes, because in WSGI they are one thing: where the FastAPI app awaits (/io), blocks
@@ -47,8 +48,9 @@ for path, summary in LAB_WAITS.items():
 @api.get("/cpu", responses={200: LabResult})
 def lab_cpu(query: LabQuery) -> dict[str, Any]:
     """Burn `ms` of CPU in pure Python; it holds the GIL, so threads cannot run it in parallel."""
+    started_at = time.time()
     burn_cpu(query.ms)
-    return LabResult(waited_ms=query.ms, pid=os.getpid()).model_dump()
+    return lab_result(query.ms, started_at).model_dump()
 
 
 # --8<-- [start:stream]

@@ -29,7 +29,16 @@ class CpuBurnUser(FastHttpUser):
     def burn_cpu(self) -> None:
         # name= groups every ?ms= under one row of the statistics
         with self.client.get(f"/lab/cpu?ms={LAB_MS}", name="/lab/cpu", catch_response=True) as response:
-            judge(response, {200: {"waited_ms": LAB_MS, "pid": ANY}})  # any pid: each worker has its own
+            # any pid, thread and time: each worker and thread has its own
+            answer = {
+                "waited_ms": LAB_MS,
+                "pid": ANY,
+                "thread": ANY,
+                "thread_id": ANY,
+                "started_at": ANY,
+                "ended_at": ANY,
+            }
+            judge(response, {200: answer})
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from harness.pause import PauseRun
 from harness.report import style
 from harness.report.summary import Summary, find
 from harness.streams import StreamsRun
+from harness.timeline import Timeline
 
 
 def throughput(summaries: list[Summary], scenario: str, folder: Path) -> Path | None:
@@ -195,3 +196,55 @@ def streams_chart(runs: list[StreamsRun], folder: Path) -> Path | None:
     hello_axes.set_title("Everyone else's latency while they are open")
     hello_axes.legend(fontsize=7, loc="upper left")
     return style.save(figure, folder / "streams.png")
+
+
+def timeline_chart(timeline: Timeline, folder: Path) -> Path:
+    """One lane per process and thread; a bar per request where it ran, a thin line where it queued before."""
+    lanes = sorted({(request.pid, request.thread_id) for request in timeline.requests})
+    names = {(request.pid, request.thread_id): request.thread for request in timeline.requests}
+    # requests that overlap on one lane (an event loop's) are stacked inside it, one row each
+    rows: dict[int, tuple[int, int]] = {}  # client -> (lane, row within the lane)
+    depth = dict.fromkeys(lanes, 1)
+    for lane_index, lane in enumerate(lanes):
+        open_until: list[float] = []
+        for request in (r for r in timeline.requests if (r.pid, r.thread_id) == lane):
+            row = next((i for i, end in enumerate(open_until) if end <= request.started), len(open_until))
+            if row == len(open_until):
+                open_until.append(request.ended)
+            else:
+                open_until[row] = request.ended
+            rows[request.client] = (lane_index, row)
+        depth[lane] = max(1, len(open_until))
+    offsets, position = [], 0.0
+    for lane in lanes:
+        offsets.append(position)
+        position += depth[lane] + 0.6
+    colour = style.colour_of(timeline.server)
+    figure, axes = style.new_figure(10, min(9.0, 1.4 + 0.22 * position))
+    for request in timeline.requests:
+        lane_index, row = rows[request.client]
+        y = offsets[lane_index] + row
+        axes.plot([request.sent, request.started], [y, y], color="#999999", linewidth=0.8)
+        axes.barh(
+            y,
+            request.ended - request.started,
+            left=request.started,
+            height=0.8,
+            color=colour,
+            hatch="" if timeline.computing else "///",
+            edgecolor="white",
+            linewidth=0.3,
+        )
+    labels = [f"pid {pid} · {names[pid, ident]}" for pid, ident in lanes]
+    if len(lanes) > 24:  # a pool's 40 threads: every fifth lane named
+        labels = [label if index % 5 == 0 else "" for index, label in enumerate(labels)]
+    axes.set_yticks([offsets[i] + (depth[lane] - 1) / 2 for i, lane in enumerate(lanes)], labels, fontsize=7)
+    axes.invert_yaxis()
+    axes.set_xlabel(
+        "seconds after the clients sent their requests "
+        f"(bar: {'computing' if timeline.computing else 'waiting'} in the route; grey line: queued before it)"
+    )
+    axes.set_title(
+        f"{timeline.title}\n{timeline.server}, {len(timeline.requests)} clients at once, GET {timeline.path}"
+    )
+    return style.save(figure, folder / f"timeline-{timeline.lesson}.png")

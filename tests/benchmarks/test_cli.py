@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -106,3 +107,22 @@ def test_the_streams_scenario_holds_streams_and_delivers_every_merge(tmp_path: P
     assert runs[("gunicorn-sync-w1", 5)]["held"] == 1
     assert (tmp_path / "streams.png").read_bytes().startswith(b"\x89PNG")
     assert "[not measured] one Uvicorn worker at 10,000 streams" in (tmp_path / "report.md").read_text()
+
+
+def test_timelines_show_one_at_a_time_on_a_sync_worker_and_overlap_on_an_event_loop(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "benchmarks.timelines", "--lessons", "sync-1-io,uvicorn-io,uvicorn-threadpool"]
+    finished = subprocess.run([*command, "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+
+    timelines = {t["lesson"]: t["requests"] for t in json.loads((tmp_path / "timelines.json").read_text())["timelines"]}
+    sync, loop, pool = timelines["sync-1-io"], timelines["uvicorn-io"], timelines["uvicorn-threadpool"]
+    # one sync worker: one lane, and each request starts only once the one before it has ended
+    assert len({(r["pid"], r["thread_id"]) for r in sync}) == 1
+    assert all(later["started"] >= earlier["ended"] for earlier, later in itertools.pairwise(sync))
+    # one event loop: one lane too, and every wait overlaps every other
+    assert len({(r["pid"], r["thread_id"]) for r in loop}) == 1
+    assert max(r["started"] for r in loop) < min(r["ended"] for r in loop)
+    # 50 requests on AnyIO's 40 threads: 40 lanes
+    assert len({r["thread_id"] for r in pool}) == 40
+    for lesson in timelines:
+        assert (tmp_path / f"timeline-{lesson}.png").read_bytes().startswith(b"\x89PNG")

@@ -27,8 +27,13 @@ def test_lab_route_answers_what_it_spent(lab: ApiClient, route: str, ms: int) ->
     response = lab.http.get(f"/lab/{route}", params={"ms": ms})
     assert response.status_code == 200
     body = response.json()
-    assert body == {"waited_ms": ms, "pid": body["pid"]}
+    assert set(body) == {"waited_ms", "pid", "thread", "thread_id", "started_at", "ended_at"}
+    assert body["waited_ms"] == ms
     assert isinstance(body["pid"], int)
+    assert isinstance(body["thread"], str)
+    # the server's clock; the route took at least what it says it spent
+    assert body["ended_at"] - body["started_at"] >= ms / 1000 - 0.001
+    assert abs(body["started_at"] - time.time()) < 60
 
 
 def test_lab_ms_defaults_to_100(lab: ApiClient) -> None:

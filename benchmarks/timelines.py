@@ -1,0 +1,104 @@
+"""`python -m benchmarks.timelines`: one timeline per concurrency lesson, drawn from a real run of each server.
+
+    python -m benchmarks.timelines                         # every lesson, into benchmarks/results/timelines-<time>/
+    python -m benchmarks.timelines --lessons uvicorn-io,sync-1-io
+    python -m benchmarks.timelines --out benchmarks/results/reference-timelines
+
+Each lesson starts its server, sends N requests to one /lab route at the same moment, and draws where each ran
+(harness/timeline.py): one lane per process and thread, a bar per request, the queue before it. Writes
+timelines.json and timeline-<lesson>.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from harness.measure import new_results_folder
+from harness.report.charts import timeline_chart
+from harness.report.environment import environment
+from harness.timeline import Lesson, Timeline, run_lesson
+from launcher.catalog import (
+    GUNICORN_GEVENT,
+    GUNICORN_GTHREAD_W2_T4,
+    GUNICORN_SYNC_1,
+    GUNICORN_SYNC_N,
+    UVICORN,
+)
+
+LESSONS = {
+    lesson.id: lesson
+    for lesson in [
+        Lesson("sync-1-io", GUNICORN_SYNC_1, "/lab/io?ms=200", 5, "One sync worker: one request at a time"),
+        Lesson("sync-5-io", GUNICORN_SYNC_N, "/lab/io?ms=200", 10, "Five sync workers: five at a time, then a queue"),
+        Lesson(
+            "gthread-io", GUNICORN_GTHREAD_W2_T4, "/lab/io?ms=200", 12, "gthread, 2 × 4 threads: eight, then a queue"
+        ),
+        Lesson("gevent-io", GUNICORN_GEVENT, "/lab/io?ms=200", 20, "gevent: every wait overlaps, one greenlet each"),
+        Lesson("uvicorn-io", UVICORN, "/lab/io?ms=200", 20, "Uvicorn, /lab/io: every wait overlaps on one thread"),
+        Lesson(
+            "uvicorn-blocking",
+            UVICORN,
+            "/lab/blocking?ms=200",
+            5,
+            "Uvicorn, /lab/blocking: the loop frozen, one by one",
+        ),
+        Lesson(
+            "uvicorn-threadpool",
+            UVICORN,
+            "/lab/threadpool?ms=200",
+            50,
+            "Uvicorn, /lab/threadpool: 40 threads, then a queue",
+        ),
+        Lesson(
+            "uvicorn-cpu",
+            UVICORN,
+            "/lab/cpu?ms=100",
+            4,
+            "Uvicorn, /lab/cpu: four threads, one GIL: each takes four times as long",
+            computing=True,
+        ),
+    ]
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.timelines", description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--lessons", default=",".join(LESSONS), help=f"comma-separated: {', '.join(LESSONS)}")
+    parser.add_argument("--out", type=Path, help="results folder (default benchmarks/results/timelines-<timestamp>)")
+    arguments = parser.parse_args(argv)
+    chosen = arguments.lessons.split(",")
+    if unknown := [lesson for lesson in chosen if lesson not in LESSONS]:
+        parser.error(f"unknown --lessons {', '.join(unknown)}; choose from {', '.join(LESSONS)}")
+    folder = arguments.out or new_results_folder("timelines-")
+    folder.mkdir(parents=True, exist_ok=True)
+    skipped = [reason for lesson in chosen if (reason := LESSONS[lesson].server.missing())]
+    timelines: list[Timeline] = []
+    for lesson_id in chosen:
+        lesson = LESSONS[lesson_id]
+        if lesson.server.missing():
+            continue
+        timeline = run_lesson(lesson)
+        chart = timeline_chart(timeline, folder)
+        last = max(request.answered for request in timeline.requests)
+        lanes = len({(request.pid, request.thread_id) for request in timeline.requests})
+        print(
+            f"{lesson_id:<20} {len(timeline.requests):>3} requests on {lanes:>2} lanes, last answered at {last:.2f} s"
+        )
+        print(f"{'':<20} {chart}")
+        timelines.append(timeline)
+    document = {
+        "environment": environment({"lessons": chosen}),
+        "skipped": skipped,
+        "timelines": [timeline.as_dict() for timeline in timelines],
+    }
+    (folder / "timelines.json").write_text(json.dumps(document, indent=2) + "\n")
+    for reason in skipped:
+        print(reason)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

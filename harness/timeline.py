@@ -1,0 +1,99 @@
+"""Request timelines: N clients send one /lab request each at the same moment, and each answer says when and where
+it ran (its process, its thread, its start and end on the server's clock).
+
+A lane is one process and thread of the server. A request's bar runs from its start to its end on the lane that
+ran it; before that, from the moment its client sent it, it waited in a queue (the listen socket's, a thread
+pool's, the event loop's): the thin line beside the bar. Everything is one machine, so the client's clock and
+the server's are the same clock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, dataclass
+
+import httpx
+
+from launcher import ServerConfig, run_server
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One timeline: a server configuration, a lab route, how many clients at once."""
+
+    id: str
+    server: ServerConfig
+    path: str  # /lab/io?ms=200
+    clients: int
+    title: str
+    computing: bool = False  # the route burns CPU (drawn solid) rather than waits (drawn hatched)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request as both ends saw it; times in seconds from the moment the clients were released."""
+
+    client: int
+    sent: float
+    started: float
+    ended: float
+    answered: float
+    pid: int
+    thread: str
+    thread_id: int
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A lesson's requests, in the order they started."""
+
+    lesson: str
+    title: str
+    server: str
+    path: str
+    computing: bool
+    requests: list[Request]
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def run_lesson(lesson: Lesson, timeout: float = 60.0) -> Timeline:
+    """Start the server, release `clients` requests at once (one thread and connection each), gather the answers."""
+    with run_server(lesson.server, {"LOG_LEVEL": "warning"}) as server:
+        barrier = threading.Barrier(lesson.clients + 1)
+        answers: dict[int, tuple[float, float, dict[str, object]]] = {}
+
+        def send(client: int) -> None:
+            with httpx.Client(base_url=server.url, timeout=timeout) as http:
+                http.get("/public/test")  # connected before the barrier, so that only the request is timed
+                barrier.wait()
+                sent = time.time()
+                body = http.get(lesson.path).json()
+                answers[client] = (sent, time.time(), body)
+
+        threads = [threading.Thread(target=send, args=(client,)) for client in range(lesson.clients)]
+        for thread in threads:
+            thread.start()
+        barrier.wait()
+        released = time.time()
+        for thread in threads:
+            thread.join(timeout)
+    requests = [
+        Request(
+            client=client,
+            sent=sent - released,
+            started=float(body["started_at"]) - released,  # type: ignore[arg-type]
+            ended=float(body["ended_at"]) - released,  # type: ignore[arg-type]
+            answered=answered - released,
+            pid=int(body["pid"]),  # type: ignore[call-overload]
+            thread=str(body["thread"]),
+            thread_id=int(body["thread_id"]),  # type: ignore[call-overload]
+        )
+        for client, (sent, answered, body) in answers.items()
+    ]
+    if len(requests) != lesson.clients:
+        raise RuntimeError(f"{lesson.id}: {lesson.clients - len(requests)} of {lesson.clients} requests got no answer")
+    requests.sort(key=lambda request: request.started)
+    return Timeline(lesson.id, lesson.title, lesson.server.id, lesson.path, lesson.computing, requests)
