@@ -77,7 +77,8 @@ def test_streams_whose_clients_leave_end_and_leave_nothing_behind(config: Server
                 connection.close()
             # each generator ends: at once on an event loop, at its next heartbeat on a WSGI server
             wait_for(lambda: len(closed_streams(server.log())) == closed + STREAMS, 10, "every stream to close")
-            assert closed_streams(server.log())[-1] == 0
+            # threads close their streams at once and may log out of order: one of them saw none left
+            assert 0 in closed_streams(server.log())[-STREAMS:]
 
         round_of_streams()  # the first round starts what stays (a pool's threads, the watcher's connection)
         time.sleep(1)  # the watcher thread or task ends one poll after the last stream
