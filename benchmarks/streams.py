@@ -22,33 +22,15 @@ from tqdm import tqdm
 from harness.measure import new_results_folder
 from harness.report.charts import streams_chart
 from harness.report.environment import environment
+from harness.scenarios import OUR_SERVERS
 from harness.streams import COUNTS, StreamsRun, run_server_counts
 from launcher import CONFIGS
-from launcher.catalog import (
-    GRANIAN_ASGI,
-    GRANIAN_WSGI,
-    GUNICORN_GEVENT,
-    GUNICORN_GTHREAD,
-    GUNICORN_SYNC_1,
-    GUNICORN_SYNC_N,
-    GUNICORN_UVICORN_WORKER,
-    HYPERCORN,
-    UVICORN,
-    UVICORN_MANY_CONNECTIONS,
-)
+from launcher.catalog import UVICORN_CORES, UVICORN_MANY_CONNECTIONS, WAITRESS
 
-SERVERS = [
-    UVICORN_MANY_CONNECTIONS.id,
-    UVICORN.id,
-    GUNICORN_SYNC_1.id,
-    GUNICORN_SYNC_N.id,
-    GUNICORN_GTHREAD.id,
-    GUNICORN_GEVENT.id,
-    GUNICORN_UVICORN_WORKER.id,
-    GRANIAN_ASGI.id,
-    GRANIAN_WSGI.id,
-    HYPERCORN.id,
-]
+# every configuration of ours, the event loop with its connection limit raised first; not Uvicorn with a worker
+# per core (each worker would hold its share: the one-worker rows say more) nor Waitress (its 4 threads are
+# gthread's lesson again)
+SERVERS = [UVICORN_MANY_CONNECTIONS.id, *(row for row in OUR_SERVERS if row not in {UVICORN_CORES.id, WAITRESS.id})]
 
 
 SHOWN = {"fastapi", "starlette", "uvicorn", "uvloop", "flask", "werkzeug", "gunicorn", "gevent", "granian", "hypercorn"}
