@@ -191,7 +191,10 @@ def test_a_paused_holder_never_makes_two_merges_run_at_once(
         # the paused merge lost its lease while stopped, a successor started, and its late end was refused
         assert outcomes[paused_token] == "fenced off"
         assert outcomes[paused_token + 1] == "released"
-        assert f"(fencing token {paused_token}) lost its lease: its lease had run out" in log
+        # why it lost it: its lease had run out, or, on a machine this busy, the renewal could not reach the
+        # store in time; either way it stopped acting as the holder, and the fence refused its end
+        lost = [line for line in log.splitlines() if f"(fencing token {paused_token}) lost its lease: " in line]
+        assert lost, log[-3000:]
         assert f"(fencing token {paused_token}) ended: fenced off" in log
         assert set(outcomes.values()) == {"released", "fenced off"}
     else:
