@@ -33,6 +33,8 @@ class MergeRun:
         self.lease = lease
         self.logger = logger
         self.renew_every = lease_seconds / RENEWALS_PER_LEASE
+        self.lease_seconds = lease_seconds
+        self.renewal_sent = time.monotonic()
         self.deadline = time.monotonic() + lease.merge_seconds
         self.outcome: Outcome = "released"
         self.over = False
@@ -47,8 +49,16 @@ class MergeRun:
             return None
         return max(0.0, min(self.renew_every, self.deadline - time.monotonic()))
 
+    def renewing(self) -> None:
+        """Note when a renewal is sent: its answer vouches for the lease from then, not from when it arrives."""
+        self.renewal_sent = time.monotonic()
+
     def renewed(self, problem: str | None) -> None:
         """Take a renewal's answer: a lost lease ends the merge now; the last renewal before the end ends it too."""
+        if problem is None and time.monotonic() - self.renewal_sent >= self.lease_seconds:
+            # a pause between the renewal and its answer (a blocked loop, a stopped process): the lease it
+            # extended may have run out meanwhile, and another holder started; no longer trust it
+            problem = "its renewal's answer came after the lease it extended could have run out"
         if problem is not None:
             # no longer the holder: stop acting as one, and say so; the fence refuses what a late write would do
             self.outcome, self.over = "lease lost", True
@@ -85,6 +95,7 @@ def run_merge(merge_lock: MergeLock, lease: Lease, logger: logging.Logger) -> Ou
     while (wait := merge.next_wait()) is not None:
         # a blocking sleep: this thread does nothing else, and the worker keeps serving
         time.sleep(wait)
+        merge.renewing()
         merge.renewed(merge_lock.renew(lease))
     try:
         return merge.ended(merge_lock.finish(lease, merge.outcome))
@@ -99,6 +110,7 @@ async def run_merge_async(merge_lock: AsyncMergeLock, lease: Lease, logger: logg
     while (wait := merge.next_wait()) is not None:
         # an await: the event loop serves other requests while this merge waits
         await asyncio.sleep(wait)
+        merge.renewing()
         merge.renewed(await merge_lock.renew(lease))
     try:
         return merge.ended(await merge_lock.finish(lease, merge.outcome))
