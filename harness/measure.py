@@ -32,6 +32,8 @@ from launcher.catalog import CORES
 Generator = Literal["locust", "wrk"]
 # a generator using 90% of its cores is saturated: what it measured is a lower bound for the server
 SATURATED = 0.9
+# loaded beside the locustfile when Locust runs distributed: see its docstring
+WORKERS_PLUGIN = "harness/locust_workers.py"
 # the time a load run may take beyond its duration (start-up, the last requests, writing the report)
 GRACE_SECONDS = 60
 
@@ -132,8 +134,6 @@ def distributed_options(processes: int | None) -> list[str]:
     port = free_port()
     # the master listens on every interface, on port 5557, unless told otherwise: keep it on loopback, on a
     # port of its own, so that two runs side by side do not meet; the workers connect to --master-port.
-    # The forked workers keep --json-file and write their own (emptied) statistics to it as they quit; the
-    # master writes last, after waiting for their final reports, so the file holds the master's figures
     master = ["--master-bind-host", HOST, "--master-bind-port", str(port), "--master-port", str(port)]
     return ["--processes", str(processes), *master, "--expect-workers-max-wait", "30"]
 
@@ -141,7 +141,9 @@ def distributed_options(processes: int | None) -> list[str]:
 def locust_command(run: Run, url: str, duration: int, prefix: Path, processes: int | None = None) -> list[str]:
     """The headless Locust command for `run` against `url`, writing <prefix>.json and <prefix>.html."""
     scenario = SCENARIOS[run.scenario]
-    command = [sys.executable, "-m", "locust", "-f", scenario.locustfile, "--headless", "--host", url]
+    # distributed, harness/locust_workers.py keeps the workers from writing over the master's --json-file
+    locustfiles = scenario.locustfile + (f",{WORKERS_PLUGIN}" if processes else "")
+    command = [sys.executable, "-m", "locust", "-f", locustfiles, "--headless", "--host", url]
     command += ["-u", str(run.users), "-r", str(run.users), "-t", f"{duration}s", "--stop-timeout", "2"]
     command += ["--json-file", str(prefix), "--html", f"{prefix}.html", "--only-summary"]
     return command + distributed_options(processes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from launcher import ROOT
+from harness.measure import WORKERS_PLUGIN, distributed_options
+from launcher import ROOT, run_server, wait_for
+from launcher.catalog import UVICORN
 
 pytestmark = pytest.mark.slow
 
@@ -34,3 +37,34 @@ def test_processes_2_runs_two_workers_and_adds_up_their_figures(tmp_path: Path) 
     assert len(refused_per_worker) == 2
     assert all(refused > 0 for refused in refused_per_worker)
     assert measurement["requests"] == sum(refused_per_worker)
+
+
+def locust_processes_gone(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("plugin", [True, False], ids=["with-the-workers-plugin", "without-it"])
+def test_a_worker_that_writes_late_leaves_the_masters_figures_alone(tmp_path: Path, plugin: bool) -> None:
+    """The race behind a red CI run: a forked worker writes its emptied --json-file after the master wrote its
+    figures. The locustfile makes the worker late for certain; without the plugin the master's figures are lost
+    (which shows this test can fail), with it they stay."""
+    locustfiles = str(Path(__file__).with_name("slow_worker_save.py")) + (f",{WORKERS_PLUGIN}" if plugin else "")
+    with run_server(UVICORN, folder=tmp_path) as server:
+        command = [sys.executable, "-m", "locust", "-f", locustfiles, "--headless", "--host", server.url]
+        command += ["-u", "4", "-r", "4", "-t", "3s", "--json-file", str(tmp_path / "stats"), "--only-summary"]
+        command += distributed_options(2)
+        log = tmp_path / "locust.log"
+        with log.open("w") as output:
+            locust = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=output, start_new_session=True)
+            assert locust.wait(timeout=60) == 0, log.read_text()
+        # the master may exit before its workers: wait until every process of its session has gone
+        wait_for(lambda: locust_processes_gone(locust.pid), 30, "Locust's workers to exit")
+    requests = sum(entry["num_requests"] for entry in json.loads((tmp_path / "stats.json").read_text()))
+    if plugin:
+        assert requests > 0
+    else:
+        assert requests == 0
