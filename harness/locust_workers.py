@@ -12,7 +12,9 @@ from locust.env import Environment
 from locust.runners import WorkerRunner
 
 
-@events.init.add_listener
 def keep_out_of_the_masters_json_file(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, WorkerRunner) and environment.parsed_options is not None:
         environment.parsed_options.json_file = None
+
+
+events.init.add_listener(keep_out_of_the_masters_json_file)
