@@ -17,4 +17,4 @@ def keep_out_of_the_masters_json_file(environment: Environment, **_: Any) -> Non
         environment.parsed_options.json_file = None
 
 
-events.init.add_listener(keep_out_of_the_masters_json_file)
+events.init.add_listener(keep_out_of_the_masters_json_file)  # type: ignore[no-untyped-call]  # Locust: untyped
