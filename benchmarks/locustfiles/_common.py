@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from unittest.mock import ANY
 
 from locust.contrib.fasthttp import ResponseContextManager
 
@@ -21,6 +22,11 @@ def lab_ms(default: int) -> int:
     if not value.isdigit():
         raise SystemExit(f"LAB_MS={value!r} is not a whole number of milliseconds (0 to 2000), e.g. LAB_MS=100")
     return int(value)
+
+
+def lab_answer(ms: int) -> dict[str, object]:
+    """What every /lab route answers for `ms`: any pid, thread and time, since each worker and thread has its own."""
+    return {"waited_ms": ms, "pid": ANY, "thread": ANY, "thread_id": ANY, "started_at": ANY, "ended_at": ANY}
 
 
 def judge(response: ResponseContextManager, expected: Mapping[int, object]) -> bool:

@@ -9,9 +9,7 @@ LAB_MS sets the CPU time each request burns (default 50 ms).
 
 from __future__ import annotations
 
-from unittest.mock import ANY
-
-from _common import DEFAULT_HOST, judge, lab_ms
+from _common import DEFAULT_HOST, judge, lab_answer, lab_ms
 from locust import FastHttpUser, constant, run_single_user, task
 
 LAB_MS = lab_ms(default=50)
@@ -29,16 +27,7 @@ class CpuBurnUser(FastHttpUser):
     def burn_cpu(self) -> None:
         # name= groups every ?ms= under one row of the statistics
         with self.client.get(f"/lab/cpu?ms={LAB_MS}", name="/lab/cpu", catch_response=True) as response:
-            # any pid, thread and time: each worker and thread has its own
-            answer = {
-                "waited_ms": LAB_MS,
-                "pid": ANY,
-                "thread": ANY,
-                "thread_id": ANY,
-                "started_at": ANY,
-                "ended_at": ANY,
-            }
-            judge(response, {200: answer})
+            judge(response, {200: lab_answer(LAB_MS)})
 
 
 if __name__ == "__main__":

@@ -9,9 +9,7 @@ at once; on Gunicorn the server's workers and threads are the only pool. LAB_MS 
 
 from __future__ import annotations
 
-from unittest.mock import ANY
-
-from _common import DEFAULT_HOST, judge, lab_ms
+from _common import DEFAULT_HOST, judge, lab_answer, lab_ms
 from locust import FastHttpUser, constant, run_single_user, task
 
 LAB_MS = lab_ms(default=100)
@@ -29,16 +27,7 @@ class ThreadpoolWaitUser(FastHttpUser):
     def wait_in_thread(self) -> None:
         # name= groups every ?ms= under one row of the statistics
         with self.client.get(f"/lab/threadpool?ms={LAB_MS}", name="/lab/threadpool", catch_response=True) as response:
-            # any pid, thread and time: each worker and thread has its own
-            answer = {
-                "waited_ms": LAB_MS,
-                "pid": ANY,
-                "thread": ANY,
-                "thread_id": ANY,
-                "started_at": ANY,
-                "ended_at": ANY,
-            }
-            judge(response, {200: answer})
+            judge(response, {200: lab_answer(LAB_MS)})
 
 
 if __name__ == "__main__":

@@ -75,4 +75,4 @@ def test_loop_slow_callback_seconds_names_a_blocked_loop_and_not_an_awaiting_one
         )
     assert "[asgi_app " in line
     seconds = float(line.rsplit("took ", 1)[1].split()[0])
-    assert 0.5 <= seconds < 2
+    assert seconds >= 0.5  # at least the half second it blocked; how much more depends on the machine

@@ -60,6 +60,15 @@ def threads(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/task"))
 
 
+def settled(pid: int, reads: int = 4, interval: float = 0.25) -> tuple[int, int] | None:
+    """The process's (descriptors, threads) if they read the same `reads` times `interval` apart, else None."""
+    counts = {(descriptors(pid), threads(pid))}
+    for _ in range(reads - 1):
+        time.sleep(interval)
+        counts.add((descriptors(pid), threads(pid)))
+    return counts.pop() if len(counts) == 1 else None
+
+
 def closed_streams(log: str) -> list[int]:
     """The open-stream counts the app logged as each stream closed ("... closed, 3 open in this worker")."""
     return [int(line.rsplit(", ", 1)[1].split()[0]) for line in log.splitlines() if "a stream closed" in line]
@@ -81,8 +90,8 @@ def test_streams_whose_clients_leave_end_and_leave_nothing_behind(config: Server
             assert 0 in closed_streams(server.log())[-STREAMS:]
 
         round_of_streams()  # the first round starts what stays (a pool's threads, the watcher's connection)
-        time.sleep(1)  # the watcher thread or task ends one poll after the last stream
-        before = (descriptors(pid), threads(pid))
+        # the watcher thread or task ends one poll after the last stream: take the baseline once it has
+        before = wait_for(lambda: settled(pid), 10, "the counts to stop changing after the first round")
         for _ in range(3):
             round_of_streams()
         wait_for(
