@@ -42,7 +42,8 @@ def body_too_large_detail(max_body_bytes: int) -> str:
 
 
 # an answer given before the body was read whole: the rest is left unread, so the connection cannot carry
-# another request
+# another request. The FastAPI app says so; the Flask app cannot: PEP 3333 forbids a WSGI app hop-by-hop
+# headers, Gunicorn drops them (and reads past an unread body itself, or closes), Waitress refuses them (a 500)
 CLOSE_CONNECTION = {"Connection": "close"}
 
 

@@ -19,7 +19,6 @@ from werkzeug import exceptions
 from werkzeug.sansio.response import Response as SansIOResponse
 
 from common.http import (
-    CLOSE_CONNECTION,
     BodyIncompleteError,
     BodyTooLargeError,
     InputValidationError,
@@ -96,13 +95,13 @@ def input_invalid(error: InputValidationError) -> Response:
 
 
 def body_incomplete(error: BodyIncompleteError) -> Response:
-    """Answer 400 for a body that never arrived whole, and close: the connection's framing is lost."""
-    return HTTPException(400, detail=error.detail, headers=CLOSE_CONNECTION).json_response()
+    """Answer 400 for a body that never arrived whole; the server closes the connection (see common.http)."""
+    return HTTPException(400, detail=error.detail).json_response()
 
 
 def body_too_large(error: BodyTooLargeError) -> Response:
-    """Answer 413 naming the limit, and close: the rest of the body was never read."""
-    return HTTPException(413, detail=error.detail, headers=CLOSE_CONNECTION).json_response()
+    """Answer 413 naming the limit; what becomes of the unread rest is the server's business (see common.http)."""
+    return HTTPException(413, detail=error.detail).json_response()
 
 
 def unsupported_media_type(error: UnsupportedMediaTypeError) -> Response:

@@ -18,7 +18,6 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.utils import cached_property
 
 from common.http import (
-    CLOSE_CONNECTION,
     BodyIncompleteError,
     BodyMeter,
     BodyTooLargeError,
@@ -41,7 +40,11 @@ class BodySizeLimitMiddleware:
         meter = BodyMeter(self.max_body_bytes, environ.get("CONTENT_LENGTH"))
         if meter.declared_too_large():
             # the declared length is enough: answer before reading a byte of the body
-            return start_error(start_response, 413, BodyTooLargeError(self.max_body_bytes).detail, CLOSE_CONNECTION)
+            return start_error(start_response, 413, BodyTooLargeError(self.max_body_bytes).detail)
+        if "CONTENT_LENGTH" not in environ and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            # a chunked body ends where the server's decoding of it ends; Gunicorn and Werkzeug say so
+            # (wsgi.input_terminated), a2wsgi does not, and Werkzeug would then read the body as empty
+            environ["wsgi.input_terminated"] = True
         environ["wsgi.input"] = CountingInput(environ["wsgi.input"], meter)
         return self.app(environ, start_response)
 

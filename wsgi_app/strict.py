@@ -12,7 +12,7 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from flask import Flask
 
-from common.http import CLOSE_CONNECTION, HeaderFacts, header_problem, is_canonical_path
+from common.http import HeaderFacts, header_problem, is_canonical_path
 from common.settings import Settings
 from wsgi_app.errors import start_error
 
@@ -34,7 +34,7 @@ class StrictRequestMiddleware:
         )
         problem = header_problem(facts)
         if problem is not None:
-            return start_error(start_response, *problem, CLOSE_CONNECTION)
+            return start_error(start_response, *problem)  # no Connection header: see common.http
         # PEP 3333 has no raw path; Gunicorn (RAW_URI), Waitress and Granian (REQUEST_URI) keep the target
         target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")
         if not is_canonical_path(target.split("?", 1)[0]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from unittest.mock import ANY
@@ -28,6 +29,19 @@ def test_merge_is_accepted_with_the_next_fencing_token_while_the_resource_is_fre
     assert response.json() == {"message": "merge in progress", "branch_name": "feature/login", "fencing_token": token}
     # strictly greater than every token before it
     assert token > (before[0]["fencing_token"] if before else 0)
+
+
+def test_a_chunked_body_is_read_like_any_other(api: ApiClient) -> None:
+    # a generator makes httpx send Transfer-Encoding: chunked with no Content-Length; a WSGI server that does not
+    # say its input ends with the body (a2wsgi) once made the Flask app read it as empty: a 422
+    def chunks() -> Iterator[bytes]:
+        yield b'{"branch_name": '
+        yield b'"feature/chunked"}'
+
+    response = api.post_merge(chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 202, response.text
+    assert response.json()["branch_name"] == "feature/chunked"
+    api.wait_until_free()
 
 
 def test_status_shows_the_holder_and_then_the_free_resource(api: ApiClient) -> None:

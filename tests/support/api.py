@@ -35,7 +35,9 @@ class ApiClient:
         """POST /merge with a JSON body naming the branch."""
         return self.http.post("/merge", json={"branch_name": branch_name})
 
-    def post_merge(self, content: bytes | str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
+    def post_merge(
+        self, content: bytes | str | Iterator[bytes] | None = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         """POST /merge with any body and headers, to try malformed requests."""
         return self.http.post("/merge", content=content, headers=headers)
 
