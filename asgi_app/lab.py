@@ -31,6 +31,12 @@ async def lab_io(query: LabParameters) -> LabResult:
     return lab_result(query.ms, started_at)
 
 
+# the route Flask's async view has (wsgi_app/lab.py): in FastAPI every async def view is this one already
+router.get(
+    "/async-io", summary="Lab Async Io", description="The same awaited wait as /lab/io: FastAPI awaits every async def."
+)(lab_io)
+
+
 @router.get("/blocking")
 async def lab_blocking(query: LabParameters) -> LabResult:
     """The classic mistake: time.sleep inside async def stalls the whole event loop for `ms`."""

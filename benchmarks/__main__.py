@@ -26,6 +26,7 @@ from harness.report.environment import environment
 from harness.report.tables import terminal_table
 from harness.scenarios import SCENARIOS, SUITES, Run
 from launcher import CONFIGS, ToolNotFoundError, find_tool
+from launcher.catalog import framework
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def select(arguments: argparse.Namespace) -> Selection:
 def print_list() -> None:
     """Every configuration, scenario and suite, one line each."""
     for row in CONFIGS.values():
-        kind = "baseline" if row.baseline else "ours"
+        kind = "baseline" if row.baseline else framework(row)
         print(f"server   {row.id:<30} {row.interface}  {kind:<8}  {row.summary}")
     for scenario in SCENARIOS.values():
         print(f"scenario {scenario.id:<30} {scenario.locustfile}")

@@ -21,6 +21,7 @@ from harness.report.charts import timeline_chart
 from harness.report.environment import environment
 from harness.timeline import Lesson, Timeline, run_lesson
 from launcher.catalog import (
+    DJANGO_UVICORN,
     GUNICORN_GEVENT,
     GUNICORN_GTHREAD_W2_T4,
     GUNICORN_SYNC_1,
@@ -59,6 +60,28 @@ LESSONS = {
             4,
             "Uvicorn, /lab/cpu: four threads, one GIL: each takes four times as long",
             computing=True,
+        ),
+        # Mix and match: where an async def view is not FastAPI's, and a sync view under ASGI
+        Lesson(
+            "flask-async-sync-1",
+            GUNICORN_SYNC_1,
+            "/lab/async-io?ms=200",
+            5,
+            "Flask async view, one sync worker: a new loop per request, one at a time",
+        ),
+        Lesson(
+            "django-asgi-sync-io",
+            DJANGO_UVICORN,
+            "/lab/io?ms=200",
+            5,
+            "Django on Uvicorn, a sync view: one thread for them all, one by one",
+        ),
+        Lesson(
+            "django-asgi-async-io",
+            DJANGO_UVICORN,
+            "/lab/async-io?ms=200",
+            20,
+            "Django on Uvicorn, an async view: every wait overlaps on the loop",
         ),
     ]
 }

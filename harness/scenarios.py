@@ -8,8 +8,14 @@ from launcher.catalog import (
     BARE_FASTAPI,
     BARE_FLASK,
     CONFIGS,
+    DAPHNE,
+    DJANGO_DAPHNE,
+    DJANGO_GUNICORN,
+    DJANGO_GUNICORN_GTHREAD,
+    DJANGO_UVICORN,
     GRANIAN_ASGI,
     GRANIAN_WSGI,
+    GUNICORN_ASGI,
     GUNICORN_GEVENT,
     GUNICORN_GTHREAD,
     GUNICORN_SYNC_1,
@@ -18,7 +24,9 @@ from launcher.catalog import (
     HYPERCORN,
     RAW_ASGI,
     UVICORN,
+    UVICORN_A2WSGI,
     UVICORN_CORES,
+    UVICORN_WSGI,
     WAITRESS,
 )
 
@@ -59,6 +67,7 @@ SCENARIOS: dict[str, Scenario] = {
     for scenario in [
         Scenario("hello", "/public/test"),
         Scenario("iowait", "/lab/io?ms=100", lab_ms=100),
+        Scenario("asyncwait", "/lab/async-io?ms=100", lab_ms=100),
         Scenario("blocking", "/lab/blocking?ms=100", lab_ms=100),
         Scenario("threadpool", "/lab/threadpool?ms=100", lab_ms=100),
         Scenario("cpu", "/lab/cpu?ms=50", lab_ms=50),
@@ -99,11 +108,23 @@ OUR_SERVERS = [
     GUNICORN_GTHREAD.id,
     GUNICORN_GEVENT.id,
     GUNICORN_UVICORN_WORKER.id,
+    GUNICORN_ASGI.id,
+    DAPHNE.id,
     GRANIAN_ASGI.id,
     GRANIAN_WSGI.id,
     HYPERCORN.id,
     WAITRESS.id,
+    UVICORN_WSGI.id,
+    UVICORN_A2WSGI.id,
 ]
+# Mix and match: each framework on each interface, one process each (the lesson is the model, not the cores)
+MIX_FASTAPI = [UVICORN.id, GUNICORN_UVICORN_WORKER.id, GUNICORN_ASGI.id, DAPHNE.id, HYPERCORN.id, GRANIAN_ASGI.id]
+MIX_FLASK = [GUNICORN_SYNC_1.id, GUNICORN_GTHREAD.id, GUNICORN_GEVENT.id, WAITRESS.id, GRANIAN_WSGI.id]
+MIX_FLASK += [UVICORN_WSGI.id, UVICORN_A2WSGI.id]
+MIX_DJANGO = [DJANGO_GUNICORN.id, DJANGO_GUNICORN_GTHREAD.id, DJANGO_UVICORN.id, DJANGO_DAPHNE.id]
+MIX = MIX_FASTAPI + MIX_FLASK + MIX_DJANGO
+# where an async def view is not FastAPI's: Flask's async extra on Gunicorn's workers, Django on both interfaces
+ASYNC_VIEWS = [UVICORN.id, GUNICORN_SYNC_1.id, GUNICORN_GTHREAD.id, GUNICORN_GEVENT.id, *MIX_DJANGO]
 BASELINES = [row.id for row in CONFIGS.values() if row.baseline]
 IO_CURVE_SERVERS = [UVICORN.id, GUNICORN_SYNC_1.id, GUNICORN_GTHREAD.id]
 # ours against the bare frameworks, one worker each: what our own code costs on hello and on the busy path
@@ -140,4 +161,12 @@ SUITES: dict[str, list[Run]] = {
     ],
     # what our code costs beside the bare frameworks: the lock checks, best run with --generator wrk
     "lock": LOCK_RUNS,
+    # Mix and match: hello (best with --generator wrk) and the I/O waits of every framework on every interface
+    "mix": [
+        *grid(MIX, "hello", [50]),
+        *grid(MIX, "iowait", [100]),
+        *grid(ASYNC_VIEWS, "asyncwait", [100]),
+        # a blocking call in an async def view: wherever an event loop runs the view, it stalls for everyone
+        *grid([*MIX_FASTAPI, DJANGO_UVICORN.id, DJANGO_DAPHNE.id], "blocking", [10]),
+    ],
 }

@@ -16,18 +16,28 @@ SYNC_WORKERS = 2 * CORES + 1
 
 OUR_ASGI = "asgi_app.main:app"
 OUR_WSGI = "wsgi_app.main:app"
+# our Flask app behind a WSGI-to-ASGI adapter: docs_src/flask_on_asgi.py
+FLASK_ON_ASGI = "docs_src.flask_on_asgi:app"
+# the framework of each app a row may serve; the rest are the bare apps of benchmarks/baselines.py and docs_src/
+FRAMEWORKS = {OUR_ASGI: "FastAPI", OUR_WSGI: "Flask", FLASK_ON_ASGI: "Flask"}
+# a minimal Django project on both interfaces: docs_src/django_project/
+DJANGO_WSGI = "docs_src.django_project.wsgi:application"
+DJANGO_ASGI = "docs_src.django_project.asgi:application"
 
 
-def uvicorn(row_id: str, summary: str, *options: str, workers: int = 1, app: str = OUR_ASGI) -> ServerConfig:
+def uvicorn(
+    row_id: str, summary: str, *options: str, workers: int = 1, app: str = OUR_ASGI, package: str | None = None
+) -> ServerConfig:
     """A row served by Uvicorn with asgi_app/uvicorn.conf.py and `options` after it."""
-    return ServerConfig(row_id, "asgi", "uvicorn", app, workers, options, summary=summary)
+    interface: Interface = "wsgi" if "--interface" in options and "wsgi" in options else "asgi"
+    return ServerConfig(row_id, interface, "uvicorn", app, workers, options, package, summary=summary)
 
 
 def gunicorn(
     row_id: str, summary: str, *options: str, workers: int | None = 1, app: str = OUR_WSGI, package: str | None = None
 ) -> ServerConfig:
     """A row served by Gunicorn with wsgi_app/gunicorn.conf.py and `options` after it (a worker class, say)."""
-    interface: Interface = "asgi" if app == OUR_ASGI else "wsgi"
+    interface: Interface = "asgi" if app in (OUR_ASGI, DJANGO_ASGI) else "wsgi"
     return ServerConfig(row_id, interface, "gunicorn", app, workers, options, package, summary=summary)
 
 
@@ -75,6 +85,29 @@ GUNICORN_UVICORN_WORKER = gunicorn(
     app=OUR_ASGI,
     package="uvicorn_worker",
 )
+# Gunicorn 24 and later have an ASGI worker of their own (gunicorn/workers/gasgi.py): an asyncio loop per worker
+GUNICORN_ASGI = gunicorn("gunicorn-asgi", "Gunicorn's own ASGI worker (-k asgi)", "-k", "asgi", app=OUR_ASGI)
+DAPHNE = ServerConfig("daphne", "asgi", "daphne", OUR_ASGI, summary="Daphne, Django Channels' ASGI server, on Twisted")
+# our Flask app on an ASGI server, a pool of threads under the event loop: Uvicorn's --interface wsgi is a2wsgi
+# with 10 threads when a2wsgi is installed (its own WSGI code is deprecated), docs_src/flask_on_asgi.py has 32
+UVICORN_WSGI = uvicorn(
+    "uvicorn-wsgi", "Uvicorn serving the Flask app, --interface wsgi", "--interface", "wsgi", app=OUR_WSGI
+)
+UVICORN_A2WSGI = uvicorn(
+    "uvicorn-a2wsgi", "Uvicorn serving the Flask app through a2wsgi, 32 threads", app=FLASK_ON_ASGI, package="a2wsgi"
+)
+DJANGO_GUNICORN = gunicorn("django-gunicorn-sync", "Django on WSGI, one sync worker", app=DJANGO_WSGI, package="django")
+DJANGO_GUNICORN_GTHREAD = gunicorn(
+    "django-gunicorn-gthread",
+    "Django on WSGI, one worker with 32 threads",
+    *("-k", "gthread", "--threads", "32"),
+    app=DJANGO_WSGI,
+    package="django",
+)
+DJANGO_UVICORN = uvicorn("django-uvicorn", "Django on ASGI, Uvicorn", app=DJANGO_ASGI, package="django")
+DJANGO_DAPHNE = ServerConfig(
+    "django-daphne", "asgi", "daphne", DJANGO_ASGI, summary="Django on ASGI, Daphne", package="django"
+)
 GRANIAN_ASGI = ServerConfig("granian-asgi", "asgi", "granian", OUR_ASGI, summary="Granian (Rust) serving ASGI")
 GRANIAN_WSGI = ServerConfig("granian-wsgi", "wsgi", "granian", OUR_WSGI, summary="Granian (Rust) serving WSGI")
 HYPERCORN = ServerConfig("hypercorn", "asgi", "hypercorn", OUR_ASGI, summary="Hypercorn, on asyncio")
@@ -105,10 +138,18 @@ CONFIGS: dict[str, ServerConfig] = {
         GUNICORN_GTHREAD_W2_T4,
         GUNICORN_GEVENT,
         GUNICORN_UVICORN_WORKER,
+        GUNICORN_ASGI,
         GRANIAN_ASGI,
         GRANIAN_WSGI,
         HYPERCORN,
         WAITRESS,
+        DAPHNE,
+        UVICORN_WSGI,
+        UVICORN_A2WSGI,
+        DJANGO_GUNICORN,
+        DJANGO_GUNICORN_GTHREAD,
+        DJANGO_UVICORN,
+        DJANGO_DAPHNE,
         RAW_ASGI,
         RAW_WSGI,
         BARE_FASTAPI,
@@ -120,6 +161,18 @@ CONFIGS: dict[str, ServerConfig] = {
 
 # what `make serve` runs, on the ports the docs use
 SERVE = {"asgi": (UVICORN, 8000), "wsgi": (GUNICORN_SYNC_N, 8001)}
+
+
+def framework(row: ServerConfig) -> str:
+    """The framework of the app a row serves: FastAPI, Flask or Django, or "none" for a bare app."""
+    if row.app in (DJANGO_ASGI, DJANGO_WSGI):
+        return "Django"
+    return "none" if row.baseline else FRAMEWORKS.get(row.app, "none")
+
+
+def serves_our_api(row: ServerConfig) -> bool:
+    """Whether the row serves one of our two apps, the whole contract: FastAPI, or Flask directly or adapted."""
+    return row.app in FRAMEWORKS
 
 
 def config(config_id: str) -> ServerConfig:

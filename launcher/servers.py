@@ -19,7 +19,7 @@ from launcher.process import HOST, ROOT, StartedProcess, free_port, start_proces
 from launcher.wait import StillWaitingError, wait_for
 
 Interface = Literal["asgi", "wsgi"]
-ServerName = Literal["uvicorn", "gunicorn", "granian", "hypercorn", "waitress"]
+ServerName = Literal["uvicorn", "gunicorn", "granian", "hypercorn", "waitress", "daphne"]
 
 UVICORN_CONF = ROOT / "asgi_app" / "uvicorn.conf.py"
 GUNICORN_CONF = ROOT / "wsgi_app" / "gunicorn.conf.py"
@@ -31,6 +31,7 @@ READY_MARKERS: dict[ServerName, str | None] = {
     "granian": None,
     "hypercorn": None,
     "waitress": None,
+    "daphne": None,
 }
 # the module each server needs, so that a configuration whose server is not installed is skipped, not failed
 PACKAGES: dict[ServerName, str] = {
@@ -39,6 +40,7 @@ PACKAGES: dict[ServerName, str] = {
     "granian": "granian",
     "hypercorn": "hypercorn",
     "waitress": "waitress",
+    "daphne": "daphne",
 }
 
 
@@ -145,12 +147,20 @@ def _waitress(config: ServerConfig, port: int, access_log: bool) -> list[str]:
     return ["waitress", f"--listen={HOST}:{port}", *config.options, config.app]
 
 
+def _daphne(config: ServerConfig, port: int, access_log: bool) -> list[str]:
+    # one process, one Twisted reactor with an asyncio loop on it; Daphne has no workers (run several behind a
+    # balancer), and at its default verbosity it writes an access log to stdout unless told where
+    command = ["daphne", "--bind", HOST, "--port", str(port), "--access-log", "-" if access_log else "/dev/null"]
+    return [*command, *config.options, config.app]
+
+
 COMMAND_LINES: dict[ServerName, Callable[[ServerConfig, int, bool], list[str]]] = {
     "uvicorn": _uvicorn,
     "gunicorn": _gunicorn,
     "granian": _granian,
     "hypercorn": _hypercorn,
     "waitress": _waitress,
+    "daphne": _daphne,
 }
 
 

@@ -20,6 +20,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="run the contract suite against this running server (e.g. http://127.0.0.1:8000) instead of starting both",
     )
+    parser.addoption(
+        "--servers",
+        default=None,
+        help="run the contract suite against these rows of the launcher's catalog, comma-separated "
+        "(e.g. daphne,uvicorn-a2wsgi; `python -m benchmarks --list` lists them), or our-api for every row that "
+        "serves our API, instead of the two default ones",
+    )
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 from flask_openapi3 import APIBlueprint, OpenAPI, Tag
 from flask_sock import Sock
 from simple_websocket import Server
@@ -17,6 +18,7 @@ from common.lab import burn_cpu, lab_result
 from common.models import LAB_ERRORS, LAB_STREAM_ERRORS, TICKS, LabQuery, LabResult, LabStreamQuery, LabStreamTick
 from common.settings import Settings
 from wsgi_app.docs import documented
+from wsgi_app.errors import HTTPException
 from wsgi_app.inputs import apply_input_rules
 
 api = APIBlueprint("lab", __name__, url_prefix="/lab", abp_tags=[Tag(name="lab")], abp_responses=documented(LAB_ERRORS))
@@ -43,6 +45,20 @@ for path, summary in LAB_WAITS.items():
     api.get(path, responses={200: LabResult}, summary=summary, operation_id=f"{endpoint}_get", endpoint=endpoint)(
         blocking_wait
     )
+
+
+# --8<-- [start:async-io]
+@api.get("/async-io", responses={200: LabResult})
+async def lab_async_io(query: LabQuery) -> dict[str, Any]:
+    """An async def view that awaits: Flask runs it to its end in a new event loop, while the worker waits for it."""
+    # Flask's async extra calls asgiref's async_to_sync for each request: a fresh event loop in a thread of its own
+    # runs this coroutine, and the worker (or thread, or greenlet) that took the request blocks until it is done
+    started_at = time.time()
+    await asyncio.sleep(query.ms / 1000)  # others can run on this loop meanwhile, but there are no others
+    return lab_result(query.ms, started_at).model_dump()
+
+
+# --8<-- [end:async-io]
 
 
 @api.get("/cpu", responses={200: LabResult})
@@ -96,9 +112,24 @@ def lab_echo(websocket: Server) -> None:
 sock.route("/lab/echo")(lab_echo)
 # --8<-- [end:echo]
 
+# simple-websocket takes the connection's socket from what the server put in the environ: Gunicorn's and
+# Werkzeug's servers put it there, a WSGI adapter on an ASGI server (`uvicorn --interface wsgi`) cannot
+SOCKET_KEYS = ("gunicorn.socket", "werkzeug.socket", "eventlet.input")
+
+
+def refuse_a_websocket_with_no_socket() -> None:
+    """Answer 501 to a WebSocket request on a server that hands the app no socket, instead of failing with a 500."""
+    environ = request.environ
+    if request.url_rule is None or not request.url_rule.websocket:
+        return
+    if any(key in environ for key in SOCKET_KEYS) or environ.get("SERVER_SOFTWARE", "").startswith("gevent"):
+        return
+    raise HTTPException(501, "this server gives a WSGI app no socket to take over: no WebSocket here")
+
 
 def init_app(app: OpenAPI, settings: Settings) -> None:
     """Serve the /lab routes, unless LAB_ENDPOINTS=false."""
     if settings.lab_endpoints:
         app.register_api(api)
         sock.init_app(app)
+        app.before_request(refuse_a_websocket_with_no_socket)

@@ -7,8 +7,11 @@ from pathlib import Path
 from harness.pause import PauseRun
 from harness.report import style
 from harness.report.summary import Summary, find
+from harness.scenarios import MIX
 from harness.streams import StreamsRun
 from harness.timeline import Timeline
+from launcher import config
+from launcher.catalog import framework
 
 
 def throughput(summaries: list[Summary], scenario: str, folder: Path) -> Path | None:
@@ -104,13 +107,52 @@ def access_log_cost(summaries: list[Summary], folder: Path) -> Path | None:
     return style.save(figure, folder / "access-log.png")
 
 
+def mix_and_match(summaries: list[Summary], folder: Path) -> Path | None:
+    """Every framework on every interface: hello, and the I/O wait as a plain and as an async view, side by side."""
+    rows = [server for server in MIX if find(summaries, server, "hello") or find(summaries, server, "iowait")]
+    if not rows:
+        return None
+    figure, (hello_axes, io_axes) = style.new_figure_columns(2, 13, 0.42 * len(rows) + 2.2)
+    positions = list(range(len(rows)))[::-1]  # the first row on top
+    labels = [f"{framework(config(server))} · {server}" for server in rows]
+    colours = [style.colour_of(server) for server in rows]
+    hello = [find(summaries, server, "hello") for server in rows]
+    hello_axes.barh(positions, [s.rps if s else 0 for s in hello], color=colours)
+    hello_axes.set_yticks(positions, labels)
+    hello_axes.set_xlabel("GET /public/test, requests/s (median)")
+    hello_axes.set_title("hello: what the server and framework cost")
+    height = 0.4
+    for offset, scenario, alpha, name in [
+        (height / 2, "iowait", 1.0, "sync view"),
+        (-height / 2, "asyncwait", 0.45, "async def view"),
+    ]:
+        found = [find(summaries, server, scenario) for server in rows]
+        drawn = [(position, s.rps) for position, s in zip(positions, found, strict=True) if s]
+        if drawn:
+            io_axes.barh(
+                [position + offset for position, _ in drawn],
+                [rps for _, rps in drawn],
+                height=height,
+                color=[colours[positions.index(position)] for position, _ in drawn],
+                alpha=alpha,
+                label=f"/lab/{'io' if scenario == 'iowait' else 'async-io'}: {name}",
+            )
+    io_axes.axvline(1000, linestyle=":", color=style.IDEAL, label="ideal: 100 users × 10/s")
+    io_axes.set_xscale("log")
+    io_axes.set_yticks(positions, ["" for _ in rows])
+    io_axes.set_xlabel("100 users waiting 100 ms each, requests/s (median; log scale)")
+    io_axes.set_title("I/O wait: how many requests are in flight at once")
+    io_axes.legend(loc="lower right", fontsize="small")
+    return style.save(figure, folder / "mix-and-match.png")
+
+
 def draw_all(summaries: list[Summary], folder: Path) -> list[Path]:
     """Every chart the measured runs allow."""
     measured = [summary for summary in summaries if summary.repeats]
     scenarios = list(dict.fromkeys(summary.run.scenario for summary in measured))
     drawn = [throughput(measured, scenario, folder) for scenario in scenarios]
     drawn += [latency(measured, scenario, folder) for scenario in ["hello", "iowait"]]
-    drawn += [io_concurrency(measured, folder), access_log_cost(measured, folder)]
+    drawn += [io_concurrency(measured, folder), access_log_cost(measured, folder), mix_and_match(measured, folder)]
     return [path for path in drawn if path is not None]
 
 

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,3 +127,25 @@ def test_timelines_show_one_at_a_time_on_a_sync_worker_and_overlap_on_an_event_l
     assert len({r["thread_id"] for r in pool}) == 40
     for lesson in timelines:
         assert (tmp_path / f"timeline-{lesson}.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_timelines_show_where_django_and_flask_run_a_view_that_is_not_fastapis(tmp_path: Path) -> None:
+    lessons = "flask-async-sync-1,django-asgi-sync-io,django-asgi-async-io"
+    command = [sys.executable, "-m", "benchmarks.timelines", "--lessons", lessons, "--out", str(tmp_path)]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+
+    timelines = {t["lesson"]: t["requests"] for t in json.loads((tmp_path / "timelines.json").read_text())["timelines"]}
+    flask_async, django_sync, django_async = (timelines[lesson] for lesson in lessons.split(","))
+
+    def one_at_a_time(requests: list[dict[str, Any]]) -> bool:
+        ordered = sorted(requests, key=lambda r: r["started"])
+        return all(later["started"] >= earlier["ended"] for earlier, later in itertools.pairwise(ordered))
+
+    # Flask's async view on one sync worker: its own event loop per request, and still one request at a time
+    assert one_at_a_time(flask_async)
+    # Django's sync view under ASGI: sync_to_async(thread_sensitive=True), one thread for every request, in turn
+    assert len({r["thread_id"] for r in django_sync}) == 1
+    assert one_at_a_time(django_sync)
+    # Django's async view under ASGI: on the event loop, every wait overlaps every other
+    assert max(r["started"] for r in django_async) < min(r["ended"] for r in django_async)

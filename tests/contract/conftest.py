@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from launcher import run_server
-from launcher.catalog import GUNICORN_SYNC_2, UVICORN
+from launcher import CONFIGS, ServerConfig, config, run_server
+from launcher.catalog import GUNICORN_SYNC_2, UVICORN, serves_our_api
 from tests.support.api import ApiClient
 
 # short holds keep the suite fast; the 10 s default is for people
@@ -20,20 +20,39 @@ SERVERS = {"asgi": UVICORN, "wsgi": GUNICORN_SYNC_2}
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "base_url" in metafunc.fixturenames:
-        external = metafunc.config.getoption("--base-url")
-        targets = [external] if external else list(SERVERS)
-        ids = ["external"] if external else None
+        external, rows = metafunc.config.getoption("--base-url"), metafunc.config.getoption("--servers")
+        if external:
+            targets, ids = [external], ["external"]
+        elif rows == "our-api":  # every row of the catalog that serves one of our two apps
+            targets = ids = [row.id for row in CONFIGS.values() if serves_our_api(row)]
+        elif rows:
+            targets = ids = [row.strip() for row in rows.split(",")]
+        else:
+            targets = ids = list(SERVERS)
         metafunc.parametrize("base_url", targets, indirect=True, scope="session", ids=ids)
+
+
+def server_config(name: str) -> ServerConfig:
+    """One of the two default servers by its short name, or any row of the catalog that serves our API."""
+    if name in SERVERS:
+        return SERVERS[name]
+    row = config(name)
+    if not serves_our_api(row):
+        raise pytest.UsageError(f"--servers {name}: that row serves {row.app}, not our API")
+    return row
 
 
 @pytest.fixture(scope="session")
 def base_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """The URL of the app under test: a server this session starts, or the one given by --base-url."""
-    if request.param not in SERVERS:
+    if request.param.startswith("http"):
         yield request.param.rstrip("/")
         return
+    row = server_config(request.param)
+    if reason := row.missing():
+        pytest.skip(reason)
     env = {"MERGE_SECONDS": str(MERGE_SECONDS), "EVENTS_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS)}
-    with run_server(SERVERS[request.param], env) as server:
+    with run_server(row, env) as server:
         yield server.url
 
 

@@ -10,7 +10,7 @@ from websockets.sync.client import connect
 
 from tests.support.api import ApiClient, sse_events
 
-LAB_ROUTES = ["io", "blocking", "threadpool", "cpu"]
+LAB_ROUTES = ["io", "async-io", "blocking", "threadpool", "cpu"]
 
 
 @pytest.fixture

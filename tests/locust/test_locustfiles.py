@@ -33,6 +33,7 @@ SERVERS = {"asgi": UVICORN, "wsgi": GUNICORN_SYNC_1}
 ROUTES = {
     "hello": {("GET", "/public/test")},
     "iowait": {("GET", "/lab/io")},
+    "asyncwait": {("GET", "/lab/async-io")},
     "blocking": {("GET", "/lab/blocking")},
     "threadpool": {("GET", "/lab/threadpool")},
     "cpu": {("GET", "/lab/cpu")},

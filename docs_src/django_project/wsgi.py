@@ -1,0 +1,16 @@
+"""As `django-admin startproject` writes it, with the settings module at its place in this repository.
+WSGI config for django_project project.
+
+It exposes the WSGI callable as a module-level variable named ``application``.
+
+For more information on this file, see
+https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
+"""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "docs_src.django_project.settings")
+
+application = get_wsgi_application()

@@ -1,0 +1,99 @@
+"""A smoke run of every row of the launcher's catalog: each starts, answers, and (when it serves our API) merges,
+streams, and either echoes a WebSocket or refuses it cleanly. The contract suite itself runs against any row with
+`pytest tests/contract --servers <id>` (`make contract-rows` runs it against every row that serves our API)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from common.http import PUBLIC_MESSAGE
+from launcher import CONFIGS, RunningServer, ServerConfig, run_server
+from launcher.catalog import DJANGO_ASGI, DJANGO_WSGI, framework, serves_our_api
+from tests.support.api import ApiClient, sse_events
+
+ROWS = [pytest.param(row, id=row.id) for row in CONFIGS.values()]
+OUR_API_ROWS = [pytest.param(row, id=row.id) for row in CONFIGS.values() if serves_our_api(row)]
+
+
+def websocket_expected(row: ServerConfig) -> bool:
+    """Where /lab/echo is a WebSocket: every ASGI server of the FastAPI app, and Gunicorn's WSGI workers, which
+    hand Flask the connection's socket; a WSGI adapter on an ASGI server, Granian's WSGI and Waitress cannot."""
+    if row.interface == "asgi":
+        return framework(row) == "FastAPI"
+    return row.server == "gunicorn"
+
+
+@contextmanager
+def serving(row: ServerConfig) -> Iterator[RunningServer]:
+    if reason := row.missing():
+        pytest.skip(reason)
+    # merges long enough that the second POST finds the first one running, on a busy machine too
+    with run_server(row, {"MERGE_SECONDS": "2"}) as server:
+        yield server
+
+
+@pytest.mark.parametrize("row", ROWS)
+def test_every_row_serves_its_app(row: ServerConfig) -> None:
+    with serving(row) as server:
+        answers_its_app(server)
+
+
+def answers_its_app(server: RunningServer) -> None:
+    row = server.config
+    hello = httpx.get(f"{server.url}/public/test", timeout=10)
+    assert hello.status_code == 200
+    if serves_our_api(row) or row.app in (DJANGO_ASGI, DJANGO_WSGI):
+        assert hello.json() == {"message": PUBLIC_MESSAGE}
+    if row.app in (DJANGO_ASGI, DJANGO_WSGI):
+        for route in ("io", "async-io", "blocking"):
+            answer = httpx.get(f"{server.url}/lab/{route}", params={"ms": 5}, timeout=10)
+            assert answer.status_code == 200, (route, answer.text)
+            assert answer.json()["waited_ms"] == 5
+        refused = httpx.get(f"{server.url}/lab/io", params={"ms": "abc"}, timeout=10)
+        assert refused.status_code == 422
+        assert [issue["loc"] for issue in refused.json()["detail"]] == [["query", "ms"]]
+    assert "Traceback" not in server.log()
+
+
+@pytest.mark.parametrize("row", OUR_API_ROWS)
+def test_every_row_of_our_api_merges_streams_and_says_whether_it_has_websockets(row: ServerConfig) -> None:
+    with serving(row) as server:
+        merges_streams_and_echoes(server)
+
+
+def merges_streams_and_echoes(server: RunningServer) -> None:
+    row = server.config
+    api = ApiClient(server.url)
+    try:
+        accepted = api.start_merge("smoke")
+        assert accepted.status_code == 202, accepted.text + server.log()[-2000:]
+        refused = api.start_merge("second")
+        assert refused.status_code == 409
+        assert int(refused.headers["Retry-After"]) >= 1
+        api.wait_until_free()
+        [last] = api.merge_history(limit=1).json()["merges"]
+        assert (last["branch_name"], last["outcome"]) == ("smoke", "released")
+
+        with api.http.stream("GET", "/lab/stream", params={"n": 2, "ms": 10}) as response:
+            ticks = [json.loads(event.data)["n"] for event in sse_events(response)]
+        assert ticks == [1, 2]
+    finally:
+        api.close()
+
+    url = server.url.replace("http://", "ws://") + "/lab/echo"
+    if websocket_expected(row):
+        with connect(url, open_timeout=10) as websocket:
+            websocket.send("ping")
+            assert websocket.recv(timeout=10) == "ping"
+    else:
+        with pytest.raises(InvalidStatus) as refusal:
+            connect(url, open_timeout=10)
+        assert refusal.value.response.status_code in (403, 501)  # refused, never a 500
+    assert "Traceback" not in server.log()
