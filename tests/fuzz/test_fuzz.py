@@ -154,9 +154,9 @@ def test_every_operation_is_fuzzed(
     record_property("fuzz_summary", run.summary())
     operations = len(run.documented)
 
-    # GET /public/test, POST and GET /merge, GET /merge/history and /merge/events, and the five /lab routes
+    # GET /public/test, POST and GET /merge, GET /merge/history and /merge/events, and the six /lab routes
     # that are HTTP (the WebSocket /lab/echo is in no OpenAPI document)
-    assert operations == 10
+    assert operations == 11
     assert run.verdict["operations"] == {
         "total": operations,
         "selected": operations,
