@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import contextvars
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from flask_openapi3 import Info, OpenAPI
 
@@ -15,7 +20,37 @@ from wsgi_app import docs, errors, events, inputs, lab, methods, routes, strict
 TITLE = "WSGI vs ASGI: the Flask app"
 
 
-def create_app(settings: Settings | None = None) -> OpenAPI:
+def gevent_patched() -> bool:
+    """Whether this process runs under gevent's monkey-patching (Gunicorn's gevent worker)."""
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and bool(monkey.is_module_patched("threading"))
+
+
+class FlaskApp(OpenAPI):
+    """flask-openapi3's app, running async views in a real thread where gevent has patched threads away."""
+
+    def async_to_sync(self, func: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., Any]:
+        """Flask's way (asgiref: a new event loop in a new thread per call), except under gevent.
+
+        Under gevent a "thread" is a greenlet in the one real thread, so the loop asgiref starts for one request
+        is running when the next request's view starts its own, and asgiref refuses it ("You cannot use
+        AsyncToSync in the same thread as an async event loop"): under 100 users most answers were 500s before
+        this (see the Mix and match chapter). A real thread of gevent's pool (10 threads) runs each coroutine to
+        its end instead, while the request's greenlet waits for it without holding up the others.
+        """
+        if not gevent_patched():
+            return super().async_to_sync(func)
+        from gevent import get_hub
+
+        def run(*args: Any, **kwargs: Any) -> Any:
+            # in this request's context (contextvars): Flask's request and app contexts live there
+            context = contextvars.copy_context()
+            return get_hub().threadpool.apply(context.run, (asyncio.run, func(*args, **kwargs)))
+
+        return run
+
+
+def create_app(settings: Settings | None = None) -> FlaskApp:
     """Build the Flask app; each worker process builds its own, with its own merge lock."""
     settings = settings or load_settings()
     app_logger("wsgi_app", settings.log_level)
@@ -24,7 +59,7 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     atexit.register(merge_lock.close)
 
     # doc_ui=False: flask-openapi3 still writes the OpenAPI document, docs.py serves it at FastAPI's URLs
-    app = OpenAPI(
+    app = FlaskApp(
         __name__,
         info=Info(title=TITLE, version="1.0.0"),
         doc_ui=False,
