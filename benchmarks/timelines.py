@@ -21,6 +21,7 @@ from harness.report.charts import timeline_chart
 from harness.report.environment import environment
 from harness.timeline import Lesson, Timeline, run_lesson
 from launcher.catalog import (
+    DJANGO_GUNICORN,
     DJANGO_UVICORN,
     GUNICORN_GEVENT,
     GUNICORN_GTHREAD_W2_T4,
@@ -70,11 +71,18 @@ LESSONS = {
             "Flask async view, one sync worker: a new loop per request, one at a time",
         ),
         Lesson(
+            "django-wsgi-async-io",
+            DJANGO_GUNICORN,
+            "/lab/async-io?ms=200",
+            5,
+            "Django on one sync worker, an async view: a loop per request, one at a time",
+        ),
+        Lesson(
             "django-asgi-sync-io",
             DJANGO_UVICORN,
             "/lab/io?ms=200",
             5,
-            "Django on Uvicorn, a sync view: one thread for them all, one by one",
+            "Django on Uvicorn, a sync view: a thread of its own for each request",
         ),
         Lesson(
             "django-asgi-async-io",

@@ -23,6 +23,9 @@ from launcher.catalog import (
     GUNICORN_UVICORN_WORKER,
     HYPERCORN,
     RAW_ASGI,
+    RAW_ASGI_H11,
+    RAW_WSGI,
+    RAW_WSGI_GTHREAD,
     UVICORN,
     UVICORN_A2WSGI,
     UVICORN_CORES,
@@ -161,6 +164,8 @@ SUITES: dict[str, list[Run]] = {
     ],
     # what our code costs beside the bare frameworks: the lock checks, best run with --generator wrk
     "lock": LOCK_RUNS,
+    # why the bare ASGI callable answers several times as fast as the bare WSGI one: best with --generator wrk
+    "ceilings": grid([RAW_ASGI.id, RAW_ASGI_H11.id, RAW_WSGI.id, RAW_WSGI_GTHREAD.id], "hello", [50]),
     # Mix and match: hello (best with --generator wrk) and the I/O waits of every framework on every interface
     "mix": [
         *grid(MIX, "hello", [50]),

@@ -116,6 +116,12 @@ WAITRESS = ServerConfig("waitress", "wsgi", "waitress", OUR_WSGI, summary="Waitr
 # ceilings: the same answers with no app around them, then each framework with nothing but the routes
 RAW_ASGI = baseline(uvicorn("raw-asgi", "a bare ASGI callable"), "raw_asgi")
 RAW_WSGI = baseline(gunicorn("raw-wsgi", "a bare WSGI callable"), "raw_wsgi")
+# why the two ceilings differ: Uvicorn's pure-Python parser, and a Gunicorn worker that keeps connections open
+RAW_ASGI_H11 = baseline(uvicorn("raw-asgi-h11", "a bare ASGI callable, h11 parser", "--http", "h11"), "raw_asgi")
+RAW_WSGI_GTHREAD = baseline(
+    gunicorn("raw-wsgi-gthread", "a bare WSGI callable, gthread: keep-alive", "-k", "gthread", "--threads", "32"),
+    "raw_wsgi",
+)
 BARE_FASTAPI = baseline(uvicorn("bare-fastapi", "FastAPI with the routes and nothing else"), "bare_fastapi")
 BARE_FLASK = baseline(gunicorn("bare-flask", "Flask with the routes and nothing else"), "bare_flask")
 # the bare apps of the docs' first chapter
@@ -151,7 +157,9 @@ CONFIGS: dict[str, ServerConfig] = {
         DJANGO_UVICORN,
         DJANGO_DAPHNE,
         RAW_ASGI,
+        RAW_ASGI_H11,
         RAW_WSGI,
+        RAW_WSGI_GTHREAD,
         BARE_FASTAPI,
         BARE_FLASK,
         DOCS_RAW_ASGI,

@@ -7,39 +7,75 @@ from pathlib import Path
 from harness.pause import PauseRun
 from harness.report import style
 from harness.report.summary import Summary, find
-from harness.scenarios import MIX
+from harness.scenarios import MIX, SCENARIOS
 from harness.streams import StreamsRun
 from harness.timeline import Timeline
 from launcher import config
 from launcher.catalog import framework
 
 
+def users_label(summary: Summary) -> str:
+    """A row of a chart: the server and its number of users, grouped by that number."""
+    users = summary.run.users
+    return f"{summary.run.server} · {users} user{'s' if users != 1 else ''}"
+
+
+def all_at_once(scenario: str, users: int) -> float | None:
+    """For a /lab scenario, the requests/s if every user's wait overlapped every other's: users * 1000 / ms."""
+    lab_ms = SCENARIOS[scenario].lab_ms
+    return users * 1000 / lab_ms if lab_ms else None
+
+
 def throughput(summaries: list[Summary], scenario: str, folder: Path) -> Path | None:
-    """Requests/s of every run of one scenario, median with the range of the repeats, generator-bound hatched."""
-    rows = sorted((s for s in summaries if s.run.scenario == scenario and not s.run.access_log), key=lambda s: s.rps)
+    """Requests/s of every run of one scenario, grouped by users, median with the range of the repeats.
+
+    Generator-bound runs are hatched; for a /lab scenario a tick marks what the users would get if every wait
+    overlapped; a log axis when the figures span more than thirty times."""
+    rows = [s for s in summaries if s.run.scenario == scenario and not s.run.access_log]
+    # the fewest users at the top, the fastest first within each group
+    rows.sort(key=lambda s: (-s.run.users, s.rps))
     if not rows:
         return None
-    figure, axes = style.new_figure(9, 0.45 * len(rows) + 1.6)
+    figure, axes = style.new_figure(9, 0.45 * len(rows) + 1.8)
     low = [summary.rps - summary.spread[0] for summary in rows]
     high = [summary.spread[1] - summary.rps for summary in rows]
-    colours = [style.colour_of(summary.run.server) for summary in rows]
-    bars = axes.barh([summary.label for summary in rows], [summary.rps for summary in rows], xerr=[low, high])
-    for bar, summary, colour in zip(bars, rows, colours, strict=True):
-        bar.set_color(colour)
+    positions = list(range(len(rows)))
+    bars = axes.barh(positions, [summary.rps for summary in rows], xerr=[low, high], ecolor="#444444")
+    for bar, summary in zip(bars, rows, strict=True):
+        bar.set_color(style.colour_of(summary.run.server))
         if summary.generator_bound:
             bar.set_hatch(style.GENERATOR_BOUND_HATCH)
             bar.set_edgecolor("white")
-    axes.set_xlabel("requests/s (median; the whisker spans the repeats; hatched: generator-bound)")
+    ideals = [(position, all_at_once(scenario, summary.run.users)) for position, summary in enumerate(rows)]
+    drawn = [(position, ideal) for position, ideal in ideals if ideal]
+    if drawn:
+        axes.scatter(
+            [ideal for _, ideal in drawn],
+            [position for position, _ in drawn],
+            marker="|",
+            s=400,
+            color=style.IDEAL,
+            label="every wait at once: users × 1000 / ms",
+            zorder=3,
+        )
+        axes.legend(loc="lower right", fontsize="small")
+    axes.set_yticks(positions, [users_label(summary) for summary in rows])
+    values = [summary.rps for summary in rows if summary.rps > 0]
+    if values and max(values) > 30 * min(values):
+        axes.set_xscale("log")
+    scale = " (log scale)" if axes.get_xscale() == "log" else ""
+    axes.set_xlabel(f"requests/s{scale}: median; the whisker spans the repeats; hatched: generator-bound")
     axes.set_title(f"{scenario}: throughput (blue ASGI, vermillion WSGI, grey baselines)")
     return style.save(figure, folder / f"throughput-{scenario}.png")
 
 
 def latency(summaries: list[Summary], scenario: str, folder: Path) -> Path | None:
-    """p50, p95 and p99 of every run of one scenario, as points on a log axis."""
+    """p50, p95 and p99 of every run of one scenario, as points on a log axis, with the wait's own floor."""
     rows = [s for s in summaries if s.run.scenario == scenario and not s.run.access_log and s.median("p50_ms")]
+    rows.sort(key=lambda s: (-s.run.users, -(s.median("p50_ms") or 0)))
     if not rows:
         return None
-    figure, axes = style.new_figure(9, 0.5 * len(rows) + 1.6)
+    figure, axes = style.new_figure(9, 0.5 * len(rows) + 1.8)
     positions = list(range(len(rows)))
     for name, marker in [("p50_ms", "o"), ("p95_ms", "s"), ("p99_ms", "^")]:
         points = [(summary.median(name), position) for summary, position in zip(rows, positions, strict=True)]
@@ -52,10 +88,13 @@ def latency(summaries: list[Summary], scenario: str, folder: Path) -> Path | Non
                 label=name.removesuffix("_ms"),
                 color=[style.colour_of(rows[position].run.server) for _, position in drawn],
             )
-    axes.set_yticks(positions, [summary.label for summary in rows])
+    floor = SCENARIOS[scenario].lab_ms
+    if floor:
+        axes.axvline(floor, linestyle=":", color=style.IDEAL, label=f"the wait itself: {floor} ms")
+    axes.set_yticks(positions, [users_label(summary) for summary in rows])
     axes.set_xscale("log")
     axes.set_xlabel("latency, ms (median over repeats; log scale)")
-    axes.legend()
+    axes.legend(fontsize="small")
     axes.set_title(f"{scenario}: latency percentiles")
     return style.save(figure, folder / f"latency-{scenario}.png")
 

@@ -33,6 +33,11 @@ KEY_PACKAGES = [
     "waitress",
     "gevent",
     "uvicorn-worker",
+    "daphne",
+    "twisted",
+    "a2wsgi",
+    "asgiref",
+    "django",
     "locust",
     "redis",
 ]

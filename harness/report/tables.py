@@ -8,7 +8,10 @@ from typing import Any
 
 from harness.report.checks import Check
 from harness.report.environment import KEY_PACKAGES
-from harness.report.summary import Summary
+from harness.report.summary import Summary, find
+from harness.scenarios import MIX
+from launcher import config
+from launcher.catalog import framework
 
 
 def milliseconds(value: float | None) -> str:
@@ -60,6 +63,47 @@ def scenario_table(summaries: list[Summary], scenario: str) -> list[str]:
     return [*lines, ""]
 
 
+# the Mix and match table's columns: a scenario, and what its figure is
+MIX_COLUMNS = [
+    ("hello", "hello req/s"),
+    ("iowait", "/lab/io, 100 users"),
+    ("asyncwait", "/lab/async-io, 100 users"),
+    ("blocking", "/lab/blocking, 10 users"),
+]
+
+
+def mix_table(summaries: list[Summary]) -> list[str]:
+    """Every framework on every interface, one row each: requests/s of each scenario measured (median)."""
+    rows = [server for server in MIX if any(find(summaries, server, scenario) for scenario, _ in MIX_COLUMNS)]
+    if not rows:
+        return []
+    lines = [
+        "## Mix and match",
+        "",
+        "<!-- --8<-- [start:mix] -->",
+        "| framework | server | interface | " + " | ".join(title for _, title in MIX_COLUMNS) + " |",
+        "| --- | --- | --- | " + " | ".join("---:" for _ in MIX_COLUMNS) + " |",
+    ]
+    for server in rows:
+        row = config(server)
+        cells = [framework(row), f"`{server}`", row.interface.upper()]
+        for scenario, _ in MIX_COLUMNS:
+            summary = find(summaries, server, scenario)
+            if summary is None:
+                cells.append("–")
+                continue
+            cell = f"{summary.rps:,.0f}" + (" ⁺" if summary.generator_bound else "")
+            cells.append(cell + (f" ({summary.failures:,} failed)" if summary.failures else ""))
+        lines.append("| " + " | ".join(cells) + " |")
+    legend = (
+        "Requests/s, median of the repeats; – not measured; ⁺ generator-bound, a lower bound for the server; "
+        "failed: over all repeats, answers that were errors or that took longer than the generator's timeout "
+        "(wrk: 2 s)."
+    )
+    lines += ["", legend, "<!-- --8<-- [end:mix] -->", ""]
+    return lines
+
+
 def report_markdown(
     summaries: list[Summary], env: dict[str, Any], drawn: list[Path], skipped: list[str], results: list[Check]
 ) -> str:
@@ -73,6 +117,7 @@ def report_markdown(
     ]
     if skipped:
         lines += ["Skipped:", *[f"- {reason}" for reason in skipped], ""]
+    lines += mix_table(summaries)
     for scenario in dict.fromkeys(summary.run.scenario for summary in summaries if summary.repeats):
         lines += scenario_table(summaries, scenario)
     if drawn:

@@ -130,22 +130,27 @@ def test_timelines_show_one_at_a_time_on_a_sync_worker_and_overlap_on_an_event_l
 
 
 def test_timelines_show_where_django_and_flask_run_a_view_that_is_not_fastapis(tmp_path: Path) -> None:
-    lessons = "flask-async-sync-1,django-asgi-sync-io,django-asgi-async-io"
+    lessons = "flask-async-sync-1,django-wsgi-async-io,django-asgi-sync-io,django-asgi-async-io"
     command = [sys.executable, "-m", "benchmarks.timelines", "--lessons", lessons, "--out", str(tmp_path)]
     finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert finished.returncode == 0, finished.stdout + finished.stderr
 
     timelines = {t["lesson"]: t["requests"] for t in json.loads((tmp_path / "timelines.json").read_text())["timelines"]}
-    flask_async, django_sync, django_async = (timelines[lesson] for lesson in lessons.split(","))
+    flask_async, django_wsgi_async, django_sync, django_async = (timelines[lesson] for lesson in lessons.split(","))
 
     def one_at_a_time(requests: list[dict[str, Any]]) -> bool:
         ordered = sorted(requests, key=lambda r: r["started"])
         return all(later["started"] >= earlier["ended"] for earlier, later in itertools.pairwise(ordered))
 
-    # Flask's async view on one sync worker: its own event loop per request, and still one request at a time
+    def all_overlap(requests: list[dict[str, Any]]) -> bool:
+        return max(r["started"] for r in requests) < min(r["ended"] for r in requests)
+
+    # an async view under WSGI, Flask's and Django's: an event loop of its own per request, one request at a time
     assert one_at_a_time(flask_async)
-    # Django's sync view under ASGI: sync_to_async(thread_sensitive=True), one thread for every request, in turn
-    assert len({r["thread_id"] for r in django_sync}) == 1
-    assert one_at_a_time(django_sync)
-    # Django's async view under ASGI: on the event loop, every wait overlaps every other
-    assert max(r["started"] for r in django_async) < min(r["ended"] for r in django_async)
+    assert one_at_a_time(django_wsgi_async)
+    # Django's sync view under ASGI: each request's ThreadSensitiveContext, a thread of its own, all overlapping
+    assert len({r["thread_id"] for r in django_sync}) == len(django_sync)
+    assert all_overlap(django_sync)
+    # Django's async view under ASGI: on the event loop's one thread, every wait overlapping every other
+    assert len({r["thread_id"] for r in django_async}) == 1
+    assert all_overlap(django_async)
