@@ -14,7 +14,7 @@ endif
 
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install lock serve test lint format docs docs-serve locust clean scaleout soak slowclients fuzz-twins contract-rows
+.PHONY: install lock serve test lint format docs docs-serve locust clean scaleout soak slowclients fuzz-twins contract-rows screenshots
 
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
@@ -99,6 +99,11 @@ format: install
 docs: install
 	@NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
+## screenshots: every page of the site in headless Chromium at 1280 and 390 px, light and dark, into
+## site-screenshots/ (about 2 min); it also lists any included line of code cut at 1280 px
+screenshots: install
+	@$(BIN)/python -m docs_hooks.screenshots --out site-screenshots
+
 docs-serve: install
 	@NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8002
 
@@ -121,4 +126,4 @@ locust: install
 	@$(BIN)/locust -f benchmarks/locustfiles/$(SCENARIO).py --host '$(HOST)' --web-host 127.0.0.1 --web-port 8089 $(LOCUST_ARGS)
 
 clean:
-	rm -rf .venv site .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf .venv site site-screenshots .pytest_cache .mypy_cache .ruff_cache *.egg-info
