@@ -59,8 +59,25 @@ LESSONS = {
             UVICORN,
             "/lab/cpu?ms=100",
             4,
-            "Uvicorn, /lab/cpu: four threads, one GIL: each takes four times as long",
+            "Uvicorn, /lab/cpu: four threads, one GIL: each takes several times its 100 ms",
             computing=True,
+        ),
+        # long-lived connections: a stream holds whatever runs it from its first event to its last
+        Lesson(
+            "sync-1-stream",
+            GUNICORN_SYNC_1,
+            "/lab/stream?n=5&ms=100",
+            3,
+            "One sync worker, /lab/stream: one stream at a time",
+            stream=True,
+        ),
+        Lesson(
+            "uvicorn-stream",
+            UVICORN,
+            "/lab/stream?n=5&ms=100",
+            20,
+            "Uvicorn, /lab/stream: twenty streams at once on one loop",
+            stream=True,
         ),
         # Mix and match: where an async def view is not FastAPI's, and a sync view under ASGI
         Lesson(

@@ -9,6 +9,7 @@ the server's are the same clock.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -28,6 +29,9 @@ class Lesson:
     clients: int
     title: str
     computing: bool = False  # the route burns CPU (drawn solid) rather than waits (drawn hatched)
+    # an event stream (/lab/stream): its bar runs from the first event to the last as the client received them,
+    # on one lane per process (a tick says its pid, not its thread)
+    stream: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,19 @@ class Timeline:
         return asdict(self)
 
 
+def stream_span(http: httpx.Client, path: str) -> dict[str, object]:
+    """Read an event stream to its end: when its first and last events arrived, and the pid its ticks name."""
+    first = last = 0.0
+    pid = 0
+    with http.stream("GET", path) as response:
+        for line in response.iter_lines():
+            if line.startswith("data:"):
+                last = time.time()
+                first = first or last
+                pid = int(json.loads(line.removeprefix("data:"))["pid"])
+    return {"started_at": first, "ended_at": last, "pid": pid, "thread": "its streams", "thread_id": pid}
+
+
 def run_lesson(lesson: Lesson, timeout: float = 60.0) -> Timeline:
     """Start the server, release `clients` requests at once (one thread and connection each), gather the answers."""
     with run_server(lesson.server, {"LOG_LEVEL": "warning"}) as server:
@@ -70,7 +87,7 @@ def run_lesson(lesson: Lesson, timeout: float = 60.0) -> Timeline:
                 http.get("/public/test")  # connected before the barrier, so that only the request is timed
                 barrier.wait()
                 sent = time.time()
-                body = http.get(lesson.path).json()
+                body = stream_span(http, lesson.path) if lesson.stream else http.get(lesson.path).json()
                 answers[client] = (sent, time.time(), body)
 
         threads = [threading.Thread(target=send, args=(client,)) for client in range(lesson.clients)]

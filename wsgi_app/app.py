@@ -34,8 +34,8 @@ class FlaskApp(OpenAPI):
 
         Under gevent a "thread" is a greenlet in the one real thread, so the loop asgiref starts for one request
         is running when the next request's view starts its own, and asgiref refuses it ("You cannot use
-        AsyncToSync in the same thread as an async event loop"): under 100 users most answers were 500s before
-        this (see the Mix and match chapter). A real thread of gevent's pool (10 threads) runs each coroutine to
+        AsyncToSync in the same thread as an async event loop"): under 100 users nearly every answer was a 500
+        before this (see the Mix and match chapter). A real thread of gevent's pool (10 threads) runs each coroutine to
         its end instead, while the request's greenlet waits for it without holding up the others.
         """
         if not gevent_patched():

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from launcher import ROOT
+from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.slow
 
@@ -42,6 +43,25 @@ def test_a_short_run_writes_results_report_and_charts(tmp_path: Path) -> None:
         assert (tmp_path / chart).read_bytes().startswith(b"\x89PNG")
         assert f"]({chart})" in report
     assert "checks:" in finished.stdout
+
+
+def test_the_mix_suite_writes_its_table_and_chart(tmp_path: Path) -> None:
+    require_tool("wrk", "apt-get install wrk")
+    command = [sys.executable, "-m", "benchmarks", "--suite", "mix", "--generator", "wrk"]
+    command += ["--servers", "uvicorn,gunicorn-gthread,django-uvicorn", "--scenarios", "hello,asyncwait"]
+    command += ["--repeats", "1", "--duration", "2", "--out", str(tmp_path)]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+
+    report = (tmp_path / "report.md").read_text()
+    table = report.split("<!-- --8<-- [start:mix] -->")[1].split("<!-- --8<-- [end:mix] -->")[0]
+    rows = {
+        line.split(" | ")[1].strip("`"): line for line in table.splitlines() if line.startswith("| ") and "`" in line
+    }
+    assert set(rows) == {"uvicorn", "gunicorn-gthread", "django-uvicorn"}
+    assert rows["django-uvicorn"].startswith("| Django | `django-uvicorn` | ASGI | ")
+    assert (tmp_path / "mix-and-match.png").read_bytes().startswith(b"\x89PNG")
+    assert "](mix-and-match.png)" in report
 
 
 def test_unknown_server_is_refused_in_one_line() -> None:
@@ -111,7 +131,8 @@ def test_the_streams_scenario_holds_streams_and_delivers_every_merge(tmp_path: P
 
 
 def test_timelines_show_one_at_a_time_on_a_sync_worker_and_overlap_on_an_event_loop(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "benchmarks.timelines", "--lessons", "sync-1-io,uvicorn-io,uvicorn-threadpool"]
+    lessons = "sync-1-io,uvicorn-io,uvicorn-threadpool,sync-1-stream,uvicorn-stream"
+    command = [sys.executable, "-m", "benchmarks.timelines", "--lessons", lessons]
     finished = subprocess.run([*command, "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert finished.returncode == 0, finished.stdout + finished.stderr
 
@@ -125,6 +146,12 @@ def test_timelines_show_one_at_a_time_on_a_sync_worker_and_overlap_on_an_event_l
     assert max(r["started"] for r in loop) < min(r["ended"] for r in loop)
     # 50 requests on AnyIO's 40 threads: 40 lanes
     assert len({r["thread_id"] for r in pool}) == 40
+    # a stream holds one sync worker from its first event to its last: the next one starts after it;
+    # on an event loop every stream is open at the same time
+    sync_streams = sorted(timelines["sync-1-stream"], key=lambda r: r["started"])
+    assert all(later["started"] >= earlier["ended"] for earlier, later in itertools.pairwise(sync_streams))
+    loop_streams = timelines["uvicorn-stream"]
+    assert max(r["started"] for r in loop_streams) < min(r["ended"] for r in loop_streams)
     for lesson in timelines:
         assert (tmp_path / f"timeline-{lesson}.png").read_bytes().startswith(b"\x89PNG")
 
