@@ -21,6 +21,9 @@ REFERENCE_RUNS = {
     "benchmarks/results/reference-lock": "results/lock",
     "benchmarks/results/reference-streams": "figures/streams",
     "benchmarks/results/reference-timelines": "figures/timelines",
+    "benchmarks/results/reference-mix": "results/mix",
+    "benchmarks/results/reference-streams-mix": "figures/streams-mix",
+    "benchmarks/results/reference-timelines-mix": "figures/timelines",
 }
 
 
