@@ -65,3 +65,25 @@ def api(base_url: str) -> Iterator[ApiClient]:
         yield client
     finally:
         client.close()
+
+
+# the lines of the contract a row cannot keep by its nature, by test and parameters (the row's id first), with
+# the reason; docs/mix-and-match.md lists them too. Strict: the day one of them passes, the run fails, and the
+# entry (and the chapter's table) must go
+ROW_EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("test_a_merge_is_streamed_as_it_starts_and_as_it_ends", "gunicorn-sync-w1"): "one sync worker holds one stream",
+    ("test_every_stream_gets_every_event", "gunicorn-sync-w1"): "one sync worker holds one stream",
+    ("test_concurrent_merges_are_granted_once", "uvicorn-limit-concurrency-20"): "503 past 20 open connections",
+    ("test_non_json_body_is_a_415_that_names_the_fix", "daphne-multipart"): "Twisted answers a bad multipart 400",
+    **{
+        ("test_lab_echo_sends_back_text_as_text_and_bytes_as_bytes", row): "no WebSocket for a WSGI app here"
+        for row in ("granian-wsgi", "waitress", "uvicorn-wsgi", "uvicorn-a2wsgi")
+    },
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        name, _, parameters = item.name.partition("[")
+        if reason := ROW_EXCEPTIONS.get((name, parameters.removesuffix("]"))):
+            item.add_marker(pytest.mark.xfail(reason=f"{parameters.removesuffix(']')}: {reason}", strict=True))
