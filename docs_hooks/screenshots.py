@@ -25,6 +25,8 @@ from typing import Literal
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from launcher import HOST
+
 ROOT = Path(__file__).resolve().parent.parent
 WIDTHS = (1280, 390)
 SCHEMES: tuple[Literal["light", "dark"], ...] = ("light", "dark")
@@ -35,8 +37,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    # no name resolves: nothing can leave the machine, and a page that needs a CDN shows it
-    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--disable-quic",
+    # no name resolves but the loopback servers' address: nothing can leave the machine, and a page that needs
+    # a CDN shows it (tests/browser/test_swagger_ui.py also aborts every request to another host)
+    f"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE {HOST}",
 ]
 # for each code block wider than its column: the page's first line that does not fit, and by how much
 WIDE_CODE = """() => [...document.querySelectorAll('.md-content pre > code')]

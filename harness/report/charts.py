@@ -6,7 +6,7 @@ from pathlib import Path
 
 from harness.pause import PauseRun
 from harness.report import style
-from harness.report.summary import Summary, find
+from harness.report.summary import Summary, find, measures_async_views
 from harness.scenarios import MIX, SCENARIOS
 from harness.streams import StreamsRun
 from harness.timeline import Timeline
@@ -156,7 +156,7 @@ def mix_and_match(summaries: list[Summary], folder: Path) -> Path | None:
     """Every framework on every interface: hello, and the I/O wait as a plain and as an async view, side by side."""
     rows = [server for server in MIX if find(summaries, server, "hello") or find(summaries, server, "iowait")]
     # the chart of the mix suite, the one suite that measures async views: other suites share a few of its rows
-    if not rows or not any(summary.run.scenario == "asyncwait" for summary in summaries):
+    if not rows or not measures_async_views(summaries):
         return None
     figure, (hello_axes, io_axes) = style.new_figure_columns(2, 13, 0.42 * len(rows) + 2.2)
     positions = list(range(len(rows)))[::-1]  # the first row on top

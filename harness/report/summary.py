@@ -61,3 +61,8 @@ def find(summaries: list[Summary], server: str, scenario: str, users: int | None
         if same and users in (None, run.users) and summary.repeats:
             return summary
     return None
+
+
+def measures_async_views(summaries: list[Summary]) -> bool:
+    """Whether the run measured /lab/async-io: the mix suite, the only one whose table and chart draw every row."""
+    return any(summary.run.scenario == "asyncwait" and summary.repeats for summary in summaries)

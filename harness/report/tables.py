@@ -8,7 +8,7 @@ from typing import Any
 
 from harness.report.checks import Check
 from harness.report.environment import KEY_PACKAGES
-from harness.report.summary import Summary, find
+from harness.report.summary import Summary, find, measures_async_views
 from harness.scenarios import MIX
 from launcher import config
 from launcher.catalog import framework
@@ -78,7 +78,7 @@ def mix_table(summaries: list[Summary]) -> list[str]:
     """Every framework on every interface, one row each: requests/s of each scenario measured (median)."""
     rows = [server for server in MIX if any(find(summaries, server, scenario) for scenario, _ in MIX_COLUMNS)]
     # the table of the mix suite, the one suite that measures async views: other suites share a few of its rows
-    if not rows or not any(summary.run.scenario == "asyncwait" and summary.repeats for summary in summaries):
+    if not rows or not measures_async_views(summaries):
         return []
     lines = [
         "## Mix and match",

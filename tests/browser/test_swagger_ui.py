@@ -13,26 +13,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Playwright, Request, Response, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Request, Response, Route, expect
 
 from asgi_app.app import TITLE as ASGI_TITLE
 from common.swagger_ui import SWAGGER_CSS, SWAGGER_JS
+from docs_hooks.screenshots import chromium
 from launcher import HOST, RunningServer, run_server
 from launcher.catalog import GUNICORN_SYNC_1, UVICORN
 from tests.support.tools import require_tool
 from wsgi_app.app import TITLE as WSGI_TITLE
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    # belt and braces with the route below: no name resolves, so nothing can leave the machine
-    f"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE {HOST}",
-]
 TITLES = {"asgi": ASGI_TITLE, "wsgi": WSGI_TITLE}
 # the /lab routes may be listed too (LAB_ENDPOINTS): these three are the ones every server must show
 CONTRACT_OPERATIONS = [("GET", "/public/test"), ("POST", "/merge"), ("GET", "/merge")]
@@ -58,24 +48,12 @@ def is_local(url: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    """Playwright's sync API for the whole session."""
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    """Debian's headless Chromium, or a skip (a failure in CI) if it is not installed."""
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium with no network, or a skip (a failure in CI) if it is not installed."""
     # the system browser: `playwright install` would download one, and this machine has no internet
-    chromium = playwright.chromium.launch(
-        executable_path=require_tool("chromium", "apt-get install chromium"),
-        args=CHROMIUM_ARGS,
-    )
-    try:
-        yield chromium
-    finally:
-        chromium.close()
+    require_tool("chromium", "apt-get install chromium")
+    with chromium() as running:
+        yield running
 
 
 @pytest.fixture(scope="module", params=[UVICORN, GUNICORN_SYNC_1], ids=["asgi", "wsgi"])

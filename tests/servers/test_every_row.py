@@ -47,6 +47,7 @@ def test_every_row_serves_its_app(row: ServerConfig) -> None:
 
 
 def answers_its_app(server: RunningServer) -> None:
+    """Hello, and for the Django project its three views and a 422."""
     row = server.config
     hello = httpx.get(f"{server.url}/public/test", timeout=10)
     assert hello.status_code == 200
