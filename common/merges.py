@@ -35,6 +35,8 @@ class MergeRun:
         self.renew_every = lease_seconds / RENEWALS_PER_LEASE
         self.lease_seconds = lease_seconds
         self.renewal_sent = time.monotonic()
+        # the last moment the store vouched for the lease from: its grant, then each renewal that held, as sent
+        self.vouched_at, self.vouched_by = lease.granted_at, "its grant"
         self.deadline = time.monotonic() + lease.merge_seconds
         self.outcome: Outcome = "released"
         self.over = False
@@ -62,30 +64,39 @@ class MergeRun:
         if problem is not None:
             # no longer the holder: stop acting as one, and say so; the fence refuses what a late write would do
             self.outcome, self.over = "lease lost", True
-            name, token = self.lease.branch_name, self.lease.fencing_token
-            self.logger.warning("merge of %r (fencing token %d) lost its lease: %s", name, token, problem)
+            self._log(logging.WARNING, "lost its lease %s: %s", self.unrenewed(), problem)
         else:
-            name, token = self.lease.branch_name, self.lease.fencing_token
-            self.logger.debug("merge of %r (fencing token %d) renewed its lease", name, token)
+            self.vouched_at, self.vouched_by = self.renewal_sent, "its last renewal"
+            self._log(logging.DEBUG, "renewed its lease")
             self.over = time.monotonic() >= self.deadline
+
+    def unrenewed(self) -> str:
+        """How long since the store last vouched for the lease, "1.342 s after its last renewal" (as sent) or
+        "after its grant": a lease runs out only after a whole lease of that, so a merge refused sooner met a
+        broken lock, or a store it could not reach, which its line names"""
+        return f"{time.monotonic() - self.vouched_at:.3f} s after {self.vouched_by}"
+
+    def done(self) -> None:
+        """Log that the work is over, before its end is written: once written, another merge may start at once,
+        and this worker's next line (how the end was recorded) can come after that merge's first"""
+        self._log(logging.INFO, "done: %s, writing its end", self.outcome)
 
     def ended(self, recorded: Outcome) -> Outcome:
         """Log how the ledger recorded the end."""
-        name, token = self.lease.branch_name, self.lease.fencing_token
         if recorded == "fenced off":
-            self.logger.warning(
-                "merge of %r (fencing token %d) ended: fenced off, a newer merge had started", name, token
-            )
+            self._log(logging.WARNING, "ended: fenced off, a newer merge had started (%s)", self.unrenewed())
         else:
-            self.logger.info("merge of %r (fencing token %d) ended: %s", name, token, recorded)
+            self._log(logging.INFO, "ended: %s", recorded)
         return recorded
 
     def end_failed(self, error: LockUnavailableError) -> None:
         """Log an end the store could not take: the merge runs after its answer was sent, so nobody gets a 503."""
-        name, token = self.lease.branch_name, self.lease.fencing_token
-        self.logger.warning(
-            "merge of %r (fencing token %d) ended, but its end was not recorded: %s", name, token, error
-        )
+        self._log(logging.WARNING, "ended, but its end was not recorded: %s", error)
+
+    def _log(self, level: int, what: str, *args: object) -> None:
+        """Log a line about this merge: "merge of 'x' (fencing token 7) " and what happened."""
+        prefix = "merge of %r (fencing token %d) "
+        self.logger.log(level, prefix + what, self.lease.branch_name, self.lease.fencing_token, *args, stacklevel=2)
 
 
 # --8<-- [start:drivers]
@@ -97,6 +108,7 @@ def run_merge(merge_lock: MergeLock, lease: Lease, logger: logging.Logger) -> Ou
         time.sleep(wait)
         merge.renewing()
         merge.renewed(merge_lock.renew(lease))
+    merge.done()
     try:
         return merge.ended(merge_lock.finish(lease, merge.outcome))
     except LockUnavailableError as error:
@@ -112,6 +124,7 @@ async def run_merge_async(merge_lock: AsyncMergeLock, lease: Lease, logger: logg
         await asyncio.sleep(wait)
         merge.renewing()
         merge.renewed(await merge_lock.renew(lease))
+    merge.done()
     try:
         return merge.ended(await merge_lock.finish(lease, merge.outcome))
     except LockUnavailableError as error:

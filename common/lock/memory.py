@@ -44,7 +44,7 @@ class MemoryLock:
             if (held := self._live(now)) is not None:
                 return Busy(seconds_left(held.ends_at, held.expires_at, now))
             self._last_fencing_token += 1
-            lease = Lease(uuid.uuid4().hex, self._last_fencing_token, branch_name, merge_seconds)
+            lease = Lease(uuid.uuid4().hex, self._last_fencing_token, branch_name, merge_seconds, granted_at=now)
             self._held = _Held(lease, now + self.lease_seconds, now + merge_seconds)
             self._mark_running_as_lost()
             self._ledger.append(MergeRecord(lease.fencing_token, branch_name, time.time(), None, "running"))

@@ -15,7 +15,8 @@ every process on one machine, `redis://` every machine that reaches the same Red
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 RESOURCE_NAME = "shared-resource"
@@ -44,6 +45,9 @@ class Lease:
     fencing_token: int  # public: the ledger refuses a write older than the newest it accepted
     branch_name: str
     merge_seconds: float
+    # when the lease began, on this process's monotonic clock, read at or before the store's own clock starts the
+    # lease: its merge counts from here how long it goes without a renewal (a forged lease gets "now")
+    granted_at: float = field(default_factory=time.monotonic, compare=False)
 
 
 def seconds_left(ends_at: float, expires_at: float, now: float) -> float:

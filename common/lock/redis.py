@@ -257,7 +257,8 @@ class AsyncFencedLock(AsyncRedisPyLock):
 
 
 def ask(branch_name: str, merge_seconds: float) -> Lease:
-    """The lease to ask for: a new secret token; the fencing token comes with the grant."""
+    """The lease to ask for: a new secret token, and its granted_at read before Redis starts the lease; the
+    fencing token comes with the grant."""
     return Lease(uuid.uuid4().hex, 0, branch_name, merge_seconds)
 
 
@@ -272,7 +273,7 @@ class RedisLock:
         # TIMEOUTS: both socket timeouts are SOCKET_TIMEOUT_SECONDS (2 s).
         # No retries, said explicitly: the app answers 503 + Retry-After after one socket timeout. from_url
         # retries nothing today, but redis-py's Redis(host=...) retries 10 times with backoff, which took
-        # 26 s against a frozen Redis (docs/many/faults.md). A connection that a restarted Redis closed is
+        # 25 s against a frozen Redis (docs/reference/faults.md). A connection that a restarted Redis closed is
         # still replaced: the pool checks each connection before handing it out
         self.client = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), **TIMEOUTS)
         # --8<-- [end:redis-client]

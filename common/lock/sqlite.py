@@ -169,11 +169,11 @@ class SqliteLock:
         if busy is not None:
             return busy
         with self._transaction() as connection:
-            now = time.time()
+            granted_at, now = time.monotonic(), time.time()  # the merge's count must not start after the lease
             if (busy := read_busy(connection, now)) is not None:
                 return busy
             [(last,)] = connection.execute("SELECT COALESCE(MAX(fencing_token), 0) FROM merges").fetchall()
-            lease = Lease(uuid.uuid4().hex, last + 1, branch_name, merge_seconds)
+            lease = Lease(uuid.uuid4().hex, last + 1, branch_name, merge_seconds, granted_at)
             row = (RESOURCE_NAME, lease.token, branch_name, lease.fencing_token, now + self.lease_seconds)
             connection.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?, ?, ?, ?)", (*row, now + merge_seconds))
             # a merge still running when another starts had its lease run out: a crash, or a pause

@@ -1,0 +1,59 @@
+"""common/merges.py's MergeRun over a real in-process lock: a merge that loses its lease says how long it went
+without a renewal that held, counted from its grant, so that a reader (and tests/faults/test_pauses.py) can tell
+a lease that ran out from a lock that took it early."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+
+import pytest
+
+from common.lock.memory import MemoryLock
+from common.merges import MergeRun
+from tests.support.probes import LOST_ITS_LEASE
+
+LEASE_SECONDS = 0.2
+PAUSE_SECONDS = 0.3  # a lease and a half
+LOST = re.compile(rf"{LOST_ITS_LEASE}its lease had run out")
+logger = logging.getLogger("test_merge_run")
+
+
+def renew(merge: MergeRun, lock: MemoryLock) -> None:
+    merge.renewing()
+    merge.renewed(lock.renew(merge.lease))
+
+
+def lost_after(caplog: pytest.LogCaptureFixture, since: str) -> float:
+    found = LOST.search(caplog.text)
+    assert found, caplog.text
+    assert found["since"] == since
+    return float(found["seconds"])
+
+
+def test_a_pause_longer_than_the_lease_loses_it_and_the_merge_says_after_how_long(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    lock = MemoryLock(LEASE_SECONDS)
+    merge = MergeRun(lock.try_acquire("unit/paused", 5.0), LEASE_SECONDS, logger)
+    renewing = time.monotonic()
+    renew(merge, lock)
+    assert "lost its lease" not in caplog.text
+    time.sleep(PAUSE_SECONDS)  # the pause: no renewal for a lease and a half
+    renew(merge, lock)
+    assert (merge.outcome, merge.over) == ("lease lost", True)
+    # counted from the last renewal that held, not from the grant (the print rounds to the millisecond)
+    assert LEASE_SECONDS <= lost_after(caplog, "last renewal") <= time.monotonic() - renewing + 0.001
+
+
+def test_the_count_starts_at_the_grant_not_when_the_merge_begins(caplog: pytest.LogCaptureFixture) -> None:
+    # a merge begins after its 202 is sent (a background task, a new thread): a stall in between is part of
+    # the time its lease ran without a renewal
+    lock = MemoryLock(LEASE_SECONDS)
+    lease = lock.try_acquire("unit/late-start", 5.0)
+    time.sleep(PAUSE_SECONDS)
+    merge = MergeRun(lease, LEASE_SECONDS, logger)
+    renew(merge, lock)
+    assert merge.outcome == "lease lost"
+    assert lost_after(caplog, "grant") >= PAUSE_SECONDS - 0.001  # the print rounds to the millisecond
