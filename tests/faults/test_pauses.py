@@ -1,19 +1,18 @@
-"""A holder that pauses: shorter than its lease it keeps it; longer, another merge starts and the fence refuses
-the paused merge's late end. Either way the ledger and the logs show one merge at a time.
+"""A holder that pauses: longer than its lease, it loses it, another merge starts and the fence refuses the paused
+merge's late end; shorter, it keeps it, unless the machine stalls it for the rest of a lease on top. Either way
+the ledger and the logs show one merge at a time, and no merge loses its lease before a lease without a renewal.
 
 A pause is what Kleppmann warns about: a process stopped by a garbage collector, a blocked event loop, a
 SIGSTOP, a stalled VM. While it is stopped it cannot renew its lease, and it cannot know that it has lost it
-until it runs again. Each case hammers POST /merge for a bounded time from two threads and pauses the
+until it runs again. Each case hammers POST /merge for a bounded time from four threads and pauses the
 holder once: its event loop blocked with /lab/blocking on `uvicorn --workers 2`, its worker stopped with
-SIGSTOP on `gunicorn -w 2` and on the Gunicorn half of a Uvicorn and a Gunicorn sharing one Redis.
+SIGSTOP on `gunicorn -w 2`, and on a Uvicorn and a Gunicorn sharing one Redis whichever holds the merge.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
 import re
-import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -26,11 +25,13 @@ import httpx
 import pytest
 import redis
 
+from common.lock.redis import SOCKET_TIMEOUT_SECONDS
 from harness.pause import connection_to
 from launcher import RunningServer, run_server, wait_for
 from launcher.catalog import GUNICORN_SYNC_1, GUNICORN_SYNC_2, UVICORN, UVICORN_W2
 from tests.support.api import ApiClient
 from tests.support.figures import RecordFigure
+from tests.support.probes import LOST_ITS_LEASE, REDIS_TIMED_OUT, UNRENEWED, stopped
 
 pytestmark = pytest.mark.slow
 
@@ -47,8 +48,17 @@ HAMMER_THREADS = 4
 # the apps' own lines: "INFO:     12:00:00.123 [asgi_app 4242] merge of 'x' started (fencing token 7): ..."
 MERGE_LINE = re.compile(
     r"(?P<time>\d\d:\d\d:\d\d\.\d{3}) \[(?:asgi|wsgi)_app (?P<pid>\d+)\] merge of '(?P<branch>[^']+)' "
-    r"(?:started \(fencing token (?P<started>\d+)\)|\(fencing token (?P<token>\d+)\) (?P<what>ended: \w[\w ]*|lost))"
+    r"(?:started \(fencing token (?P<started>\d+)\)"
+    r"|\(fencing token (?P<token>\d+)\) (?P<what>ended: \w[\w ]*|done|lost))"
 )
+# a merge's last word when it was refused: "... (fencing token 7) lost its lease 1.042 s after its last renewal: ..."
+# or "... (fencing token 7) ended: fenced off, a newer merge had started (1.318 s after its last renewal)"
+UNRENEWED_LINE = re.compile(rf"\(fencing token (?P<token>\d+)\) [^\n]*?{UNRENEWED}")
+# how far a merge's own count may fall short of the lease it lost with the lock still right: the print rounds to the
+# millisecond, Redis ends a lease to the millisecond, and SQLite's and Redis's leases run on the wall clock, which
+# NTP may slew by half a millisecond a second against the monotonic count (a clock stepped forward takes leases
+# early, and fails this honestly)
+COUNTING_SECONDS = 0.002
 
 
 @dataclass
@@ -88,7 +98,7 @@ class Hammer:
     def __init__(self, urls: list[str], seconds: float) -> None:
         self.urls = urls
         self.deadline = time.monotonic() + seconds
-        self.statuses: list[int] = []
+        self.answers: list[tuple[str, int, str]] = []  # (server URL, status, body); status 0: the client timed out
         self.threads = [threading.Thread(target=self._press, args=(number,)) for number in range(HAMMER_THREADS)]
 
     def __enter__(self) -> Hammer:
@@ -100,6 +110,11 @@ class Hammer:
         for thread in self.threads:
             thread.join()
 
+    @property
+    def statuses(self) -> list[int]:
+        """The status of each answer, in order; 0 for a request that timed out."""
+        return [status for _, status, _ in self.answers]
+
     def _press(self, number: int) -> None:
         # one server per thread: a thread that took turns would sooner or later wait on the paused server
         # with the others, and nobody would press where a successor can be granted
@@ -110,33 +125,37 @@ class Hammer:
             try:
                 # a new connection each time, so that a worker stalled with one does not stall the hammer
                 answer = httpx.post(f"{url}/merge", json={"branch_name": f"hammer/{number}-{presses}"}, timeout=5)
-                self.statuses.append(answer.status_code)
+                self.answers.append((url, answer.status_code, answer.text))
             except httpx.TimeoutException:
-                self.statuses.append(0)
+                self.answers.append((url, 0, "timed out"))
             time.sleep(0.02)
 
 
 def running_merge(setup: Setup) -> tuple[int, int, str]:
-    """(pid of the holder, fencing token, server URL) of the merge that is running now."""
-    for server in setup.servers:
-        status = httpx.get(f"{server.url}/merge", timeout=5).json()
-        if status["busy"]:
-            for match in MERGE_LINE.finditer(setup.logs()):
+    """(pid of the holder, fencing token, URL of the server whose log has its start) of the merge running now."""
+    status = httpx.get(f"{setup.servers[0].url}/merge", timeout=5).json()  # the servers share one lock
+    if status["busy"]:
+        for server in setup.servers:
+            for match in MERGE_LINE.finditer(server.log()):
                 if match["started"] == str(status["fencing_token"]):
                     return int(match["pid"]), status["fencing_token"], server.url
     raise LookupError("no merge is running")
 
 
-def pause(setup: Setup, pid: int, url: str, seconds: float) -> None:
-    """Stop the holder for `seconds`: block its event loop, or SIGSTOP it and SIGCONT it."""
+def pause(setup: Setup, pid: int, url: str, seconds: float) -> float:
+    """Stop the holder for `seconds`: block its event loop, or SIGSTOP it and SIGCONT it. Return how long the
+    pause took as this test saw it: on a busy machine the SIGCONT can come late."""
     if setup.pause_with == "blocking":
-        with closing(connection_to(url, pid)) as client:
+        with closing(connection_to(url, pid)) as client:  # it may take a few connections to reach that worker
+            began = time.monotonic()
             answer = client.get("/lab/blocking", params={"ms": int(seconds * 1000)})
+            took = time.monotonic() - began
         assert answer.status_code == 200
-    else:
-        os.kill(pid, signal.SIGSTOP)
+        return took
+    began = time.monotonic()
+    with stopped(pid):
         time.sleep(seconds)  # the pause itself: the process is stopped for this long
-        os.kill(pid, signal.SIGCONT)
+    return time.monotonic() - began
 
 
 def accepted_intervals(merges: list[dict[str, Any]]) -> list[tuple[int, datetime, datetime]]:
@@ -155,16 +174,21 @@ def overlaps(intervals: list[tuple[int, Any, Any]]) -> list[tuple[int, int]]:
 
 
 def logged_intervals(log: str) -> list[tuple[int, str, str]]:
-    """Each merge as its own log lines tell it: from "started" to "ended: released"; a merge whose end was
-    fenced off or not recorded did no work after its start that the resource accepted."""
+    """Each merge as its own log lines tell it: from "started" to "done", the moment its work was over, for a merge
+    whose end the ledger then recorded as released; a merge whose end was fenced off or not recorded did no work
+    after its start that the resource accepted. ("ended: released" comes after the end is written, when another
+    worker may already have started the next merge: a pause between the two lines is not an overlap.)"""
     started: dict[int, str] = {}
-    ended: dict[int, str] = {}
+    done: dict[int, str] = {}
+    released: set[int] = set()
     for match in MERGE_LINE.finditer(log):
         if match["started"]:
             started[int(match["started"])] = match["time"]
+        elif match["what"] == "done":
+            done[int(match["token"])] = match["time"]
         elif match["what"] == "ended: released":
-            ended[int(match["token"])] = match["time"]
-    return [(token, started[token], ended.get(token, started[token])) for token in sorted(started)]
+            released.add(int(match["token"]))
+    return [(token, started[token], done[token] if token in released else started[token]) for token in sorted(started)]
 
 
 @pytest.mark.parametrize("length", list(PAUSES))
@@ -174,15 +198,14 @@ def test_a_paused_holder_never_makes_two_merges_run_at_once(
     urls = [server.url for server in setup.servers]
     with Hammer(urls, HAMMER_SECONDS) as hammer:
         pid, paused_token, url = wait_for(lambda: _running_or_none(setup), 5, "the hammer's first merge")
-        if PAUSES[length]:
-            pause(setup, pid, url, PAUSES[length])
-    api = ApiClient(urls[0])
-    api.wait_until_free(MERGE_SECONDS + 5 * LEASE_SECONDS)
-    merges = api.merge_history(limit=100).json()["merges"]
-    api.close()
+        paused = pause(setup, pid, url, PAUSES[length]) if PAUSES[length] else 0.0
+    with closing(ApiClient(urls[0])) as api:
+        # not just until the resource is free: a merge stalled past its lease is still running, and says how it
+        # ended only when it runs again
+        merges = wait_for(lambda: every_end_logged(api, setup), MERGE_SECONDS + 5 * LEASE_SECONDS, "every end")
     log = setup.logs()
 
-    assert set(hammer.statuses) <= {202, 409, 0}, hammer.statuses
+    assert [answer for answer in hammer.answers if not expected(answer, setup, url, paused)] == [], (url, pid, paused)
     assert hammer.statuses.count(202) == len(merges) >= 2
     # the invariant, where it lives: in the ledger, and in what the merges themselves logged
     assert overlaps(accepted_intervals(merges)) == []
@@ -190,20 +213,63 @@ def test_a_paused_holder_never_makes_two_merges_run_at_once(
     outcomes = {merge["fencing_token"]: merge["outcome"] for merge in merges}
     record_figure("merges", len(merges), unit="")
     record_figure("refused", hammer.statuses.count(409), unit="")
+    record_figure("paused for", paused)
+    # what the lock promises a holder: it loses its lease only once it has gone a whole lease without a renewal
+    # that held; a merge that did not end released says, in its last word, how long it went
+    unrenewed: dict[int, float] = {}
+    for match in UNRENEWED_LINE.finditer(log):
+        # its first word on it, when it learnt: a fenced-off end comes later and counts the end's write too
+        unrenewed.setdefault(int(match["token"]), float(match["seconds"]))
+    not_released = [token for token, ended in outcomes.items() if ended != "released"]
+    for token in not_released:
+        assert token in unrenewed, (f"merge {token} ended {outcomes[token]!r} and logged no count", log[-3000:])
+        assert unrenewed[token] >= LEASE_SECONDS - COUNTING_SECONDS, (token, outcomes, paused, log[-3000:])
+    # with no pause, or one shorter than the lease (it leaves the merge a renewal to spare), that promise is the
+    # whole check: every merge runs to its end and lets go unless this shared machine stalls one for the rest of a
+    # lease on top of the pause (a process not scheduled, a commit waiting on a busy disk; seen once in CI,
+    # gunicorn-sync-w2 with the short pause: a merge ended 'fenced off'), and a lock that took a lease from a merge
+    # that renewed in time fails it; the figure says how many did not end released
+    record_figure("merges that did not end released", len(not_released), unit="")
     if length == "long":
-        # the paused merge lost its lease while stopped, a successor started, and its late end was refused
-        assert outcomes[paused_token] == "fenced off", (outcomes, hammer.statuses.count(0), log[-3000:])
-        assert outcomes[paused_token + 1] == "released"
+        # the paused merge lost its lease while stopped and stopped acting as the holder, in one of two ways:
+        # - a successor was granted during the pause, and the fence refused the paused merge's late end;
+        # - nothing could be granted during the pause, because the stop caught the holder inside a write to the
+        #   store (a renewal holding SQLite's write lock, which every grant needs): on waking, the merge saw its
+        #   renewal's answer come after its lease could have run out and wrote "lease lost" itself, before any
+        #   successor (seen once in CI, on gunicorn-sync-w2: {1: 'lease lost', 2: 'released', ...})
+        outcome = outcomes[paused_token]
+        assert outcome in {"fenced off", "lease lost"}, (outcomes, hammer.statuses.count(0), log[-3000:])
         # why it lost it: its lease had run out, or, on a machine this busy, the renewal could not reach the
-        # store in time; either way it stopped acting as the holder, and the fence refused its end
-        lost = [line for line in log.splitlines() if f"(fencing token {paused_token}) lost its lease: " in line]
-        assert lost, log[-3000:]
-        assert f"(fencing token {paused_token}) ended: fenced off" in log
-        assert set(outcomes.values()) == {"released", "fenced off"}
-    else:
-        # no pause, or one shorter than the lease: every merge ran to its end and let go
-        assert set(outcomes.values()) == {"released"}
-        assert "lost its lease" not in log
+        # store in time
+        assert re.search(rf"\(fencing token {paused_token}\) {LOST_ITS_LEASE}", log), log[-3000:]
+        assert f"(fencing token {paused_token}) ended: {outcome}" in log
+        # the merges after it are held to the promise above, like every other: released, unless the machine
+        # stalled one for a lease
+
+
+def expected(answer: tuple[str, int, str], setup: Setup, paused_url: str, paused: float) -> bool:
+    """Whether an answer is one the hammer may get: 202 or 409; none, for a request whose worker was
+    stopped past the client's timeout; or a 503 from a stopped Uvicorn whose wait on Redis the stop carried past
+    its socket timeout (tests/faults/test_redis_down.py::test_a_process_stopped_while_it_waits_on_redis)."""
+    url, status, body = answer
+    if status in {202, 409, 0}:
+        return True
+    server = next(server for server in setup.servers if server.url == url)
+    return (
+        status == 503
+        and url == paused_url
+        and server.config.interface == "asgi"
+        and paused >= SOCKET_TIMEOUT_SECONDS
+        and REDIS_TIMED_OUT in body
+    )
+
+
+def every_end_logged(api: ApiClient, setup: Setup) -> list[dict[str, Any]] | None:
+    """The ledger's merges once each has logged how it ended, or None before: the log is read first, since a
+    merge logs its end after the ledger has it"""
+    log = setup.logs()
+    merges: list[dict[str, Any]] = api.merge_history(limit=100).json()["merges"]
+    return merges if all(f"(fencing token {merge['fencing_token']}) ended" in log for merge in merges) else None
 
 
 def _running_or_none(setup: Setup) -> tuple[int, int, str] | None:

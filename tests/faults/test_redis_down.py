@@ -2,21 +2,26 @@
 and everything comes back on its own when Redis does.
 
 Two ways to go away: stopped (the port refuses connections) and frozen with SIGSTOP (the kernel still
-accepts connections, but nothing answers: only the client's socket timeout ends the wait).
+accepts connections, but nothing answers: only the client's socket timeout ends the wait). And the other
+way round: Redis answers, but the app is stopped while it waits, and wakes past its socket timeout.
 """
 
 from __future__ import annotations
 
+import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
 import pytest
+import redis
 
+from common.lock.redis import SOCKET_TIMEOUT_SECONDS
 from launcher import ServerConfig, run_redis, run_server, wait_for
 from launcher.catalog import GUNICORN_SYNC_1, GUNICORN_SYNC_2, UVICORN
 from tests.support.api import ApiClient
 from tests.support.figures import RecordFigure
-from tests.support.probes import merge_holder_pid
+from tests.support.probes import LOST_ITS_LEASE, REDIS_TIMED_OUT, REDIS_UNAVAILABLE, merge_holder_pid, stopped
 
 pytestmark = pytest.mark.slow
 
@@ -48,15 +53,17 @@ def test_redis_down_answers_503_and_recovers_on_its_own(
         for answer in (api.start_merge("fault/during-outage"), api.merge_status()):
             assert answer.status_code == 503
             assert answer.headers["Retry-After"] == "1"
-            assert answer.json()["detail"].startswith("Lock backend unavailable: Redis lock unavailable: ")
+            assert answer.json()["detail"].startswith(REDIS_UNAVAILABLE)
             record_figure(f"{answer.request.method} /merge answered 503 in", answer.elapsed.total_seconds())
         public = api.public_test()
         assert (public.status_code, public.json()) == (200, {"message": "anyone can see this"})
 
         # the merge that began before the outage cannot renew its lease: it stops acting as the holder at
         # its next renewal, says why, then cannot record its end either; the worker carries on serving
-        lost = "merge of 'fault/before-outage' (fencing token 1) lost its lease: Redis lock unavailable: "
-        wait_for(lambda: lost in server.log(), MERGE_SECONDS + 10, "the merge to say that it lost its lease")
+        lost = re.compile(
+            rf"merge of 'fault/before-outage' \(fencing token 1\) {LOST_ITS_LEASE}Redis lock unavailable: "
+        )
+        wait_for(lambda: lost.search(server.log()), MERGE_SECONDS + 10, "the merge to say that it lost its lease")
         not_recorded = "merge of 'fault/before-outage' (fencing token 1) ended, but its end was not recorded"
         wait_for(lambda: not_recorded in server.log(), MERGE_SECONDS + 10, "the merge to say its end was not recorded")
         assert "Traceback" not in server.log()
@@ -77,6 +84,42 @@ def test_redis_down_answers_503_and_recovers_on_its_own(
         record_figure("merge granted again after Redis came back", time.monotonic() - back)
 
 
+@pytest.mark.parametrize("stop", ["within", "past"])
+@pytest.mark.parametrize("config", [QUICK_UVICORN, GUNICORN_SYNC_1], ids=["asgi", "wsgi"])
+def test_a_process_stopped_while_it_waits_on_redis(
+    config: ServerConfig, stop: str, redis_server_path: str, record_figure: RecordFigure
+) -> None:
+    # Redis answers in time, but the app's process is stopped while it waits, and wakes past its socket timeout
+    # with the answer in its socket buffer: redis-py reads it, redis.asyncio gives up (docs/reference/faults.md)
+    stopped_for = SOCKET_TIMEOUT_SECONDS + (0.5 if stop == "past" else -1.5)
+    expected = 503 if stop == "past" and config.interface == "asgi" else 409
+    # a 30 s lease is renewed every 10 s: no renewal of the holder's waits in Redis beside the request's script
+    env = {"MERGE_SECONDS": "30", "LOCK_LEASE_SECONDS": "30"}
+    with (
+        run_redis(redis_server_path) as redis_process,
+        run_server(config, {**env, "LOCK_URL": redis_process.url}) as server,
+        closing(ApiClient(server.url, timeout=CLIENT_TIMEOUT_SECONDS + stopped_for)) as api,
+        redis.Redis.from_url(redis_process.url) as admin,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        assert api.start_merge("fault/holder").status_code == 202
+        pid = wait_for(lambda: merge_holder_pid(server.log(), "fault/holder"), 10, "the merge to start")
+        # Redis holds every script until it is told to go on: the app's next request waits on Redis
+        admin.client_pause(10_000, all=False)
+        pending = pool.submit(api.start_merge, "fault/stopped")
+        wait_for(lambda: admin.info("clients")["blocked_clients"] >= 1, 5, "the request's script to reach Redis")
+        with stopped(pid):
+            admin.client_unpause()  # Redis answers "busy" into the socket of a process that is stopped
+            time.sleep(stopped_for)
+        answer = pending.result()
+        assert answer.status_code == expected, answer.text
+        record_figure("stopped for", stopped_for)
+        record_figure(f"answered {answer.status_code} in", answer.elapsed.total_seconds())
+        if expected == 503:
+            assert answer.json()["detail"].startswith(REDIS_TIMED_OUT)
+        assert api.public_test().status_code == 200
+
+
 # --8<-- [start:the-lease-is-lost]
 def test_a_redis_restart_without_persistence_forgets_the_lease_and_the_fence(redis_server_path: str) -> None:
     # a limitation, pinned down: our redis-server keeps its keys in memory only (--save "" --appendonly no),
@@ -94,8 +137,8 @@ def test_a_redis_restart_without_persistence_forgets_the_lease_and_the_fence(red
         redis_process.start()
         second = api.start_merge("fault/second")
         assert (second.status_code, second.json()["fencing_token"]) == (202, first)
-        lost = "merge of 'fault/first' (fencing token 1) lost its lease: its lease had run out"
-        wait_for(lambda: lost in server.log(), 5, "the first merge to learn that its lease is gone")
+        lost = re.compile(rf"merge of 'fault/first' \(fencing token 1\) {LOST_ITS_LEASE}its lease had run out")
+        wait_for(lambda: lost.search(server.log()), 5, "the first merge to learn that its lease is gone")
 
 
 # --8<-- [end:the-lease-is-lost]

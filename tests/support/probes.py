@@ -1,14 +1,27 @@
-"""What the fault tests observe in real processes: worker pids, and requests the server has read."""
+"""What the fault tests observe in real processes (worker pids, requests the server has read), and a stop."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
-from contextlib import closing
+import signal
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+# how long a merge had gone without a renewal that held, as it says when refused (common/merges.py): "1.042 s after
+# its last renewal", "0.334 s after its grant"
+UNRENEWED = r"(?P<seconds>\d+\.\d{3}) s after its (?P<since>grant|last renewal)"
+# how a merge says that it lost its lease: "... lost its lease 1.042 s after its last renewal: its lease had run out"
+LOST_ITS_LEASE = rf"lost its lease {UNRENEWED}: "
+# the detail of the 503 the apps answer when Redis cannot be used (asgi_app/errors.py, wsgi_app/errors.py), and the
+# one a process gets that waited on Redis past its socket timeout
+REDIS_UNAVAILABLE = "Lock backend unavailable: Redis lock unavailable: "
+REDIS_TIMED_OUT = f"{REDIS_UNAVAILABLE}Timeout reading from "
 
 
 def merge_holder_pid(log: str, branch_name: str) -> int | None:
@@ -66,3 +79,13 @@ class SlowRequest:
         with closing(self.connection):
             response = self.connection.getresponse()
             return response.status, json.loads(response.read())
+
+
+@contextmanager
+def stopped(pid: int) -> Iterator[None]:
+    """The process stopped with SIGSTOP for the block (a stalled VM, a debugger), and continued after it."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
