@@ -3,6 +3,7 @@
     python -m benchmarks.timelines                         # every lesson, into benchmarks/results/timelines-<time>/
     python -m benchmarks.timelines --lessons uvicorn-io,sync-1-io
     python -m benchmarks.timelines --out benchmarks/results/reference-timelines
+    python -m benchmarks.timelines --report benchmarks/results/reference-timelines   # redraw from timelines.json
 
 Each lesson starts its server, sends N requests to one /lab route at the same moment, and draws where each ran
 (harness/timeline.py): one lane per process and thread, a bar per request, the queue before it. Writes
@@ -116,7 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.timelines", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--lessons", default=",".join(LESSONS), help=f"comma-separated: {', '.join(LESSONS)}")
     parser.add_argument("--out", type=Path, help="results folder (default benchmarks/results/timelines-<timestamp>)")
+    parser.add_argument("--report", type=Path, metavar="FOLDER", help="redraw the charts of FOLDER/timelines.json")
     arguments = parser.parse_args(argv)
+    if arguments.report:
+        return redraw(arguments.report)
     chosen = arguments.lessons.split(",")
     if unknown := [lesson for lesson in chosen if lesson not in LESSONS]:
         parser.error(f"unknown --lessons {', '.join(unknown)}; choose from {', '.join(LESSONS)}")
@@ -145,6 +149,17 @@ def main(argv: list[str] | None = None) -> int:
     (folder / "timelines.json").write_text(json.dumps(document, indent=2) + "\n")
     for reason in skipped:
         print(reason)
+    return 0
+
+
+def redraw(folder: Path) -> int:
+    """Draw a finished run's timelines again (after a change to the chart), without running a server."""
+    source = folder / "timelines.json"
+    if not source.is_file():
+        print(f"--report {folder}: no timelines.json there", file=sys.stderr)
+        return 2
+    for data in json.loads(source.read_text())["timelines"]:
+        print(timeline_chart(Timeline.from_dict(data), folder))
     return 0
 
 

@@ -3,8 +3,8 @@ it ran (its process, its thread, its start and end on the server's clock).
 
 A lane is one process and thread of the server. A request's bar runs from its start to its end on the lane that
 ran it; before that, from the moment its client sent it, it waited in a queue (the listen socket's, a thread
-pool's, the event loop's): the thin line beside the bar. Everything is one machine, so the client's clock and
-the server's are the same clock.
+pool's, the event loop's), which the chart's lower panel counts. Everything is one machine, so the client's
+clock and the server's are the same clock.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 import threading
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import httpx
 
@@ -61,6 +62,11 @@ class Timeline:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Timeline:
+        """The timeline `as_dict` wrote (timelines.json), to draw it again."""
+        return cls(**{**data, "requests": [Request(**request) for request in data["requests"]]})
 
 
 def stream_span(http: httpx.Client, path: str) -> dict[str, object]:

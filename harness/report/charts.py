@@ -288,8 +288,17 @@ def streams_chart(runs: list[StreamsRun], folder: Path) -> Path | None:
     return style.save(figure, folder / "streams.png")
 
 
+def clients_over_time(timeline: Timeline) -> tuple[list[float], list[int], list[int]]:
+    """At every moment something changed: how many requests were queued (sent, not yet started) and how many ran."""
+    moments = sorted({0.0} | {t for r in timeline.requests for t in (r.sent, r.started, r.ended)})
+    queued = [sum(r.sent <= t < r.started for r in timeline.requests) for t in moments]
+    running = [sum(r.started <= t < r.ended for r in timeline.requests) for t in moments]
+    return moments, queued, running
+
+
 def timeline_chart(timeline: Timeline, folder: Path) -> Path:
-    """One lane per process and thread; a bar per request where it ran, a thin line where it queued before."""
+    """Above, one lane per process and thread with a bar per request where it ran; below, the clients: how many
+    requests were queued before a lane took them and how many were running, moment by moment."""
     lanes = sorted({(request.pid, request.thread_id) for request in timeline.requests})
     names = {(request.pid, request.thread_id): request.thread for request in timeline.requests}
     # requests that overlap on one lane (an event loop's) are stacked inside it, one row each
@@ -310,13 +319,15 @@ def timeline_chart(timeline: Timeline, folder: Path) -> Path:
         offsets.append(position)
         position += depth[lane] + 0.6
     colour = style.colour_of(timeline.server)
-    figure, axes = style.new_figure(10, min(9.0, 1.4 + 0.22 * position))
+    lanes_height = min(7.5, 1.0 + 0.22 * position)
+    figure, (axes, clients) = style.new_figure_rows(2, 10, lanes_height + 2.0, height_ratios=[lanes_height, 1.5])
+    style.x_grid(axes)
+    style.x_grid(clients)
+    doing = "computing" if timeline.computing else "waiting"
     for request in timeline.requests:
         lane_index, row = rows[request.client]
-        y = offsets[lane_index] + row
-        axes.plot([request.sent, request.started], [y, y], color="#999999", linewidth=0.8)
         axes.barh(
-            y,
+            offsets[lane_index] + row,
             request.ended - request.started,
             left=request.started,
             height=0.8,
@@ -330,11 +341,15 @@ def timeline_chart(timeline: Timeline, folder: Path) -> Path:
         labels = [label if index % 5 == 0 else "" for index, label in enumerate(labels)]
     axes.set_yticks([offsets[i] + (depth[lane] - 1) / 2 for i, lane in enumerate(lanes)], labels, fontsize=7)
     axes.invert_yaxis()
-    axes.set_xlabel(
-        "seconds after the clients sent their requests "
-        f"(bar: {'computing' if timeline.computing else 'waiting'} in the route; grey line: queued before it)"
-    )
     axes.set_title(
-        f"{timeline.title}\n{timeline.server}, {len(timeline.requests)} clients at once, GET {timeline.path}"
+        f"{timeline.title}\n{timeline.server}, {len(timeline.requests)} clients at once, GET {timeline.path}\n"
+        f"above: where each request ran (a bar: {doing} in the route); below: the clients"
     )
+    moments, queued, running = clients_over_time(timeline)
+    clients.fill_between(moments, queued, step="post", color=style.BASELINE, alpha=0.5, label="queued, not started")
+    clients.step(moments, running, where="post", color=colour, linewidth=1.5, label=f"{doing} in the route")
+    clients.set_ylim(0, len(timeline.requests) * 1.15)
+    clients.set_ylabel("requests", fontsize=8)
+    clients.legend(fontsize=7, loc="upper right")
+    clients.set_xlabel("seconds after the clients sent their requests")
     return style.save(figure, folder / f"timeline-{timeline.lesson}.png")

@@ -30,18 +30,27 @@ def colour_of(server_id: str) -> str:
     return ASGI if row.interface == "asgi" else WSGI
 
 
+def x_grid(axes: Any) -> None:
+    """Light vertical grid lines, drawn under the data."""
+    axes.grid(axis="x", color="#dddddd", linewidth=0.6)
+    axes.set_axisbelow(True)
+
+
 def new_figure(width: float, height: float) -> tuple[Figure, Any]:
     """A figure with a white background, so that it reads the same on a light and on a dark page."""
     figure, axes = plt.subplots(figsize=(width, height))
     figure.patch.set_facecolor("white")
-    axes.grid(axis="x", color="#dddddd", linewidth=0.6)
-    axes.set_axisbelow(True)
+    x_grid(axes)
     return figure, axes
 
 
-def new_figure_rows(rows: int, width: float, height: float) -> tuple[Figure, Any]:
+def new_figure_rows(
+    rows: int, width: float, height: float, height_ratios: list[float] | None = None
+) -> tuple[Figure, Any]:
     """A figure of `rows` charts one above the other, sharing their x axis."""
-    figure, axes = plt.subplots(rows, 1, figsize=(width, height), sharex=True)
+    figure, axes = plt.subplots(
+        rows, 1, figsize=(width, height), sharex=True, gridspec_kw={"height_ratios": height_ratios}
+    )
     figure.patch.set_facecolor("white")
     return figure, axes
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.report.charts import lab_ms
 from harness.report.checks import Check
 from harness.report.environment import KEY_PACKAGES
 from harness.report.summary import Summary, find, measures_async_views
@@ -84,6 +85,7 @@ def mix_table(summaries: list[Summary]) -> list[str]:
         "## Mix and match",
         "",
         "<!-- --8<-- [start:mix] -->",
+        "",
         "| framework | server | interface | " + " | ".join(title for _, title in MIX_COLUMNS) + " |",
         "| --- | --- | --- | " + " | ".join("---:" for _ in MIX_COLUMNS) + " |",
     ]
@@ -107,21 +109,39 @@ def mix_table(summaries: list[Summary]) -> list[str]:
     return lines
 
 
-def describe_chart(stem: str) -> tuple[str, str]:
-    """The alt text and the caption of a chart of the report, by its file name."""
+def bound_runs(summaries: list[Summary], scenario: str) -> str:
+    """What a caption says of the scenario's generator-bound runs: how many, and what their bars mean."""
+    runs = [summary for summary in summaries if summary.run.scenario == scenario and summary.repeats]
+    bound = sum(summary.generator_bound for summary in runs)
+    if not bound:
+        return f"none of its {len(runs)} runs was generator-bound."
+    return (
+        f"{bound} of its {len(runs)} runs were generator-bound (hatched): the load generator was the limit, so "
+        "those bars are lower bounds for their servers."
+    )
+
+
+def describe_chart(stem: str, summaries: list[Summary] | None = None) -> tuple[str, str]:
+    """The alt text and the caption of a chart of the report, by its file name (and the runs it draws)."""
     kind, _, scenario = stem.partition("-")
     if kind == "throughput":
+        tick = " A black tick is what the users would get if every wait overlapped." if lab_ms(scenario) else ""
         return (
             f"Requests per second of every run of the {scenario} scenario, grouped by number of users: blue bars "
             "ASGI, vermillion WSGI, grey the bare baselines",
-            f"{scenario}: median requests/s of the repeats; the whisker spans the lowest and highest repeat; a "
-            "hatched bar was generator-bound, a lower bound for the server; a black tick is every wait at once.",
+            f"{scenario}: median requests/s of the repeats; the whisker spans the lowest and highest repeat.{tick} "
+            + bound_runs(summaries or [], scenario).capitalize(),
         )
     if kind == "latency":
+        spent = lab_ms(scenario)
+        floor = (
+            f"the dotted line is the {spent} ms each request waits on purpose: anything to its right is queueing."
+            if spent
+            else "the route waits for nothing: every millisecond is the server's work, or a queue for it."
+        )
         return (
             f"p50, p95 and p99 latency of every run of the {scenario} scenario, on a log scale",
-            f"{scenario}: latency percentiles, median of the repeats; the dotted line, where there is one, is the "
-            "wait each request asks for: anything to its right is queueing.",
+            f"{scenario}: latency percentiles, median of the repeats; {floor}",
         )
     known = {
         "io-concurrency": (
@@ -144,10 +164,31 @@ def describe_chart(stem: str) -> tuple[str, str]:
     return known.get(stem, (stem, stem))
 
 
+# the charts that belong to a scenario's section beside its own throughput and latency charts
+SCENARIO_CHARTS = {"iowait": ["io-concurrency"], "hello": ["access-log"]}
+
+
+def chart_lines(path: Path, summaries: list[Summary]) -> list[str]:
+    """A chart as the report shows it: the image with its alt text, then its caption in italics."""
+    alt, caption = describe_chart(path.stem, summaries)
+    return [f"![{alt}]({path.name})", "", f"*{caption}*", ""]
+
+
+def section(name: str, lines: list[str]) -> list[str]:
+    """`lines` between snippet markers, so that a page can include this part of report.md alone
+    (`--8<-- "…/report.md:hello"`, or only its table: `…:hello-table`); the markers are HTML comments,
+    invisible wherever the report is read."""
+    while lines and not lines[-1]:
+        lines = lines[:-1]
+    # a blank line after the start marker: on GitHub an HTML comment runs on to the next blank line, and would
+    # swallow the table after it
+    return [f"<!-- --8<-- [start:{name}] -->", "", *lines, "", f"<!-- --8<-- [end:{name}] -->", ""]
+
+
 def report_markdown(
     summaries: list[Summary], env: dict[str, Any], drawn: list[Path], skipped: list[str], results: list[Check]
 ) -> str:
-    """report.md: environment, one table per scenario, the charts, then the checks."""
+    """report.md: environment, then per scenario its table and its charts, then the checks."""
     lines = ["# Benchmark report", "", *environment_lines(env), ""]
     lines += [
         "Every figure is the median over the repeats, each with a fresh server after a warm-up; the range is",
@@ -158,17 +199,29 @@ def report_markdown(
     if skipped:
         lines += ["Skipped:", *[f"- {reason}" for reason in skipped], ""]
     lines += mix_table(summaries)
+    charts = {path.stem: path for path in drawn}
+    shown: set[str] = set()
     for scenario in dict.fromkeys(summary.run.scenario for summary in summaries if summary.repeats):
-        lines += scenario_table(summaries, scenario)
-    if drawn:
-        lines += ["## Charts", ""]
-        for path in drawn:
-            alt, caption = describe_chart(path.stem)
-            lines += [f"![{alt}]({path.name})", "", f"*{caption}*", ""]
-    lines += ["## Checks", "", "| check | result | figures |", "| --- | --- | --- |"]
+        table = scenario_table(summaries, scenario)
+        stems = [f"throughput-{scenario}", f"latency-{scenario}", *SCENARIO_CHARTS.get(scenario, [])]
+        mine = [stem for stem in stems if stem in charts]
+        shown.update(mine)
+        lines += [
+            table[0],
+            "",
+            *section(
+                scenario,
+                section(f"{scenario}-table", table[2:-1])
+                + [line for stem in mine for line in chart_lines(charts[stem], summaries)],
+            ),
+        ]
+    if rest := [path for path in drawn if path.stem not in shown]:
+        lines += ["## Charts", "", *[line for path in rest for line in chart_lines(path, summaries)]]
+    checks_table = ["| check | result | figures |", "| --- | --- | --- |"]
     for check in results:
         verdict = "**FAIL**" if check.passed is False else check.verdict
-        lines.append(f"| {check.name} | {verdict} | {check.detail} |")
+        checks_table.append(f"| {check.name} | {verdict} | {check.detail} |")
+    lines += ["## Checks", "", *section("checks", checks_table)]
     return "\n".join([*lines, ""])
 
 

@@ -39,9 +39,22 @@ def test_a_short_run_writes_results_report_and_charts(tmp_path: Path) -> None:
     assert "## Checks" in report
     assert "our FastAPI GET /public/test" in report
     assert "busy POST /merge (409, SQLite)" in report
-    for chart in ["throughput-hello.png", "throughput-merge.png", "latency-hello.png"]:
+    # each scenario's table and charts are one snippet section, which the docs' pages include on their own
+    sections = {
+        name: report.split(f"<!-- --8<-- [start:{name}] -->")[1].split(f"<!-- --8<-- [end:{name}] -->")[0]
+        for name in ["hello", "merge", "checks"]
+    }
+    for scenario, chart in [
+        ("hello", "throughput-hello.png"),
+        ("merge", "throughput-merge.png"),
+        ("hello", "latency-hello.png"),
+    ]:
         assert (tmp_path / chart).read_bytes().startswith(b"\x89PNG")
-        assert f"]({chart})" in report
+        assert f"]({chart})" in sections[scenario]
+    assert "| uvicorn | 50 |" in sections["merge"]
+    assert "busy POST /merge (409, SQLite)" in sections["checks"]
+    # a caption says how many of the scenario's runs the generator bounded
+    assert "of its 2 runs" in sections["hello"]
     assert "checks:" in finished.stdout
 
 
