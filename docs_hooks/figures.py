@@ -24,6 +24,7 @@ REFERENCE_RUNS = {
     "benchmarks/results/reference-mix": "results/mix",
     "benchmarks/results/reference-streams-mix": "figures/streams-mix",
     "benchmarks/results/reference-timelines-mix": "figures/timelines",
+    "benchmarks/results/reference-soak": "figures/soak",
 }
 
 
