@@ -65,7 +65,7 @@ scaleout: install
 soak: install
 	@$(BIN)/python -m benchmarks.soak $(SOAK_ARGS)
 
-## slowclients: 0 to 50 slow clients against each server, directly and behind nginx, about 70 s (SLOWCLIENTS_ARGS="--help")
+## slowclients: 0 to 50 slow clients against each server, directly and behind nginx, about 75 s (SLOWCLIENTS_ARGS="--help")
 slowclients: install
 	@$(BIN)/python -m benchmarks.slowclients $(SLOWCLIENTS_ARGS)
 
@@ -76,7 +76,7 @@ PYTEST_ARGS ?= -n 3 --dist loadfile
 test: install lint docs
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## contract-rows: the contract suite against every row of the catalog that serves our API (about 5 min); the
+## contract-rows: the contract suite against every row of the catalog that serves our API (about 7 min); the
 ## Mix and match chapter says which rows break which line and why
 contract-rows: install
 	@$(BIN)/python -m pytest tests/contract -n 3 --servers our-api -q

@@ -28,6 +28,7 @@ def watch_the_loop(slow_seconds: float) -> None:
     logging.getLogger("asyncio").setLevel(logging.WARNING)
 
 
+# --8<-- [start:create_app]
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the FastAPI app; each worker process builds its own, with the async face of its merge lock."""
     settings = settings or load_settings()
@@ -56,3 +57,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for part in (inputs, methods, strict, events, routes, lab, errors, docs):
         part.init_app(app, settings)
     return app
+    # --8<-- [end:create_app]

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from fastapi._compat import ModelField  # the type of a route's parameters, for the annotation only
 
 
+# --8<-- [start:body-limit]
 class BodySizeLimitMiddleware:
     """Pure ASGI middleware: answer 413 once a request body passes the limit, before it is all in memory."""
 
@@ -55,6 +56,7 @@ class BodySizeLimitMiddleware:
             return message
 
         await self.app(scope, counting_receive, send)
+        # --8<-- [end:body-limit]
 
 
 class InputRulesRoute(APIRoute):

@@ -43,6 +43,7 @@ async def public_test() -> Message:
     return Message(message=PUBLIC_MESSAGE)
 
 
+# --8<-- [start:start_merge]
 @router.post("/merge", status_code=202, responses=documented(models.START_MERGE_ERRORS))
 async def start_merge(
     body: MergeRequest,
@@ -60,6 +61,7 @@ async def start_merge(
     background_tasks.add_task(merges.run_merge_async, merge_lock, lease, logger)
     response.headers["Location"] = "/merge"
     return merges.accepted(lease)
+    # --8<-- [end:start_merge]
 
 
 @router.get("/merge", responses=documented(models.MERGE_STATUS_ERRORS))

@@ -35,8 +35,8 @@ class FlaskApp(OpenAPI):
         Under gevent a "thread" is a greenlet in the one real thread, so the loop asgiref starts for one request
         is running when the next request's view starts its own, and asgiref refuses it ("You cannot use
         AsyncToSync in the same thread as an async event loop"): under 100 users nearly every answer was a 500
-        before this (see the Mix and match chapter). A real thread of gevent's pool (10 threads) runs each coroutine to
-        its end instead, while the request's greenlet waits for it without holding up the others.
+        before this (see Views across the interfaces). A real thread of gevent's pool (10 threads) runs each
+        coroutine to its end instead, while the request's greenlet waits for it without holding up the others.
         """
         if not gevent_patched():
             return super().async_to_sync(func)
@@ -50,6 +50,7 @@ class FlaskApp(OpenAPI):
         return run
 
 
+# --8<-- [start:create_app]
 def create_app(settings: Settings | None = None) -> FlaskApp:
     """Build the Flask app; each worker process builds its own, with its own merge lock."""
     settings = settings or load_settings()
@@ -79,3 +80,4 @@ def create_app(settings: Settings | None = None) -> FlaskApp:
     for part in (inputs, methods, strict, events, routes, lab, errors, docs):
         part.init_app(app, settings)
     return app
+    # --8<-- [end:create_app]

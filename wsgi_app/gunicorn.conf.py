@@ -23,7 +23,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() 
 worker_class = "sync"
 
 # a sync worker stuck longer than this on one request is killed and replaced by the master; it is also
-# the only bound on how long a sync worker waits for a slow client to finish sending (docs/many/limits.md)
+# the only bound on how long a sync worker waits for a slow client to finish sending (docs/reference/limits.md)
 timeout = 30
 # time a worker gets to finish in-flight requests after SIGTERM
 graceful_timeout = 30

@@ -29,6 +29,7 @@ from common.settings import Settings
 from wsgi_app.errors import start_error
 
 
+# --8<-- [start:body-limit]
 class BodySizeLimitMiddleware:
     """Pure WSGI middleware: answer 413 once a request body passes the limit, before it is all in memory."""
 
@@ -47,6 +48,7 @@ class BodySizeLimitMiddleware:
             environ["wsgi.input_terminated"] = True
         environ["wsgi.input"] = CountingInput(environ["wsgi.input"], meter)
         return self.app(environ, start_response)
+        # --8<-- [end:body-limit]
 
 
 class CountingInput:

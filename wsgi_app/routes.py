@@ -42,6 +42,7 @@ def public_test() -> dict[str, Any]:
     return Message(message=PUBLIC_MESSAGE).model_dump()
 
 
+# --8<-- [start:start_merge]
 @api.post("/merge", responses={202: MergeAccepted, **documented(models.START_MERGE_ERRORS)})
 def start_merge(
     body: MergeRequest,
@@ -55,6 +56,7 @@ def start_merge(
     threading.Thread(target=merges.run_merge, args=(merge_lock, lease, logger), daemon=True).start()
     headers = {"Location": "/merge"}
     return merges.accepted(lease).model_dump(), 202, headers
+    # --8<-- [end:start_merge]
 
 
 @api.get("/merge", responses={200: MergeStatus, **documented(models.MERGE_STATUS_ERRORS)})

@@ -37,7 +37,7 @@ def lab_query(request: HttpRequest) -> LabQuery | JsonResponse:
 
 # --8<-- [start:views]
 def sync_io(request: HttpRequest) -> JsonResponse:
-    """A blocking wait in a plain def: a worker's thread under WSGI, the one sync thread under ASGI."""
+    """A blocking wait in a plain def: a worker's thread under WSGI, a thread of its own per request under ASGI."""
     query = lab_query(request)
     if isinstance(query, JsonResponse):
         return query

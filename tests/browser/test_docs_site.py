@@ -7,12 +7,13 @@ and this test fails the day a page includes a line it would have to scroll sidew
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
 
-from docs_hooks.screenshots import WIDTHS, build_site, chromium, open_page, pages, wide_code
+from docs_hooks.screenshots import WIDTHS, WideCode, build_site, chromium, open_page, pages, wide_code
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.slow
@@ -31,6 +32,42 @@ def browser() -> Iterator[Browser]:
         yield running
 
 
+# an image whose paragraph is followed by a caption (a paragraph all in italics), and whose alt text says what it
+# shows rather than naming its file
+BARE_IMAGES = """() => [...document.querySelectorAll('article img')].filter((img) => {
+  const next = img.closest('p')?.nextElementSibling;
+  const caption = next?.tagName === 'P' && next.firstElementChild?.tagName === 'EM'
+    && next.textContent.trim() === next.firstElementChild.textContent.trim();
+  const alt = (img.getAttribute('alt') || '').trim();
+  return !caption || alt.split(' ').length < 4 || /\\.(png|svg|jpe?g)$/.test(alt);
+}).map((img) => img.getAttribute('src'))"""
+SCREEN = 900  # pixels: one screen of a 1280 by 900 window
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What one look at a page at 1280 pixels found: its code blocks too wide, its bare images, its length."""
+
+    wide: list[WideCode]
+    bare_images: list[str]
+    screens: float
+
+
+@pytest.fixture(scope="module")
+def measured(site: Path, browser: Browser) -> dict[str, Measured]:
+    """Every page opened once, in the light scheme at 1280 pixels, for the checks below."""
+    found = {}
+    for page in pages(site):
+        tab = open_page(browser, site, page, WIDTHS[0], "light")
+        found[page] = Measured(
+            wide_code(tab, page),
+            tab.evaluate(BARE_IMAGES),
+            tab.evaluate("document.querySelector('article').scrollHeight") / SCREEN,
+        )
+        tab.close()
+    return found
+
+
 def test_the_site_has_its_pages(site: Path) -> None:
     built = pages(site)
     assert "index.html" in built
@@ -38,13 +75,65 @@ def test_the_site_has_its_pages(site: Path) -> None:
     assert len(built) >= 20
 
 
-def test_no_line_of_code_is_cut_at_1280_pixels(site: Path, browser: Browser) -> None:
-    cut = []
-    for page in pages(site):
-        tab = open_page(browser, site, page, WIDTHS[0], "light")
-        cut += wide_code(tab, page)
-        tab.close()
+def test_no_line_of_code_is_cut_at_1280_pixels(measured: dict[str, Measured]) -> None:
+    cut = [block for page in measured.values() for block in page.wide]
     assert not cut, "\n".join(str(block) for block in cut)
+
+
+def test_every_image_has_alt_text_and_a_caption(site: Path, browser: Browser, measured: dict[str, Measured]) -> None:
+    bare = [f"{page}: {source}" for page, found in measured.items() for source in found.bare_images]
+    assert not bare, "\n".join(bare)
+    # and the check sees a bare image: the home page with one added
+    source = (site / "index.html").read_text()
+    added = '<p><img src="x.png" alt="timeline-x.png"></p><p><em>A caption.</em></p>'  # a caption, a file for alt
+    added += '<p><img src="y.png" alt="Five requests, one after another"></p><p>Not a caption.</p>'
+    (site / "bare-image.html").write_text(source.replace("</article>", added + "</article>", 1))
+    tab = open_page(browser, site, "bare-image.html", WIDTHS[0], "light")
+    assert tab.evaluate(BARE_IMAGES) == ["x.png", "y.png"]
+    tab.close()
+    (site / "bare-image.html").unlink()
+
+
+MOST_SCREENS = 5.5  # "about four screens" of prose, with the figures and code between them
+# pages allowed to be longer, each with its reason; a page that has become short enough must leave the list
+LONG_PAGES = {
+    "pitfalls/index.html": "four pitfalls, each with its reproduction, its don't and do and its timeline, "
+    "compared in one table at the end",
+    "load-testing/index.html": "a locustfile read through, then the web UI, headless runs and reading the "
+    "numbers: one tool, start to end",
+    "streams/index.html": "the three long-lived routes on both apps, each with its code on both sides",
+    "mix-and-match/index.html": "the table and chart of every framework on every server, with the contract's "
+    "exceptions row by row",
+    "running/index.html": "every way to start the apps, with both servers' settings files",
+    "results/waiting/index.html": "the run's own report, scenario by scenario, every table and chart as written",
+    "results/hello-and-merge/index.html": "the run's own report, scenario by scenario, and its checks",
+    "results/wrk/index.html": "the run's own report, then the ceilings run that explains its raw rows",
+    "many/hostile-input/index.html": "the table of what each server answers before the app, which its test reads "
+    "from the page, and the rules that follow from it",
+    "many/scale-out/index.html": "one set-up run three ways (Redis, a lock per instance, Locust distributed), "
+    "each with its output",
+    "reference/contract-suite/index.html": "reference: how the suite starts servers, what it covers, how to point "
+    "it at any server",
+    "reference/faults/index.html": "reference: one section per fault, each with its test and figures",
+    "reference/fuzzing/index.html": "reference: the fuzzers' settings, what they found and the runs",
+    "reference/limits/index.html": "reference: one section per limit of each server, with nginx in front",
+    "reference/soak/index.html": "reference: the soak, its run, and the leak it found with the run before the fix",
+}
+
+
+def test_no_page_is_longer_than_about_four_screens_without_a_reason(measured: dict[str, Measured]) -> None:
+    screens = {page: found.screens for page, found in measured.items()}
+    too_long = {page: f"{n:.1f}" for page, n in screens.items() if n > MOST_SCREENS and page not in LONG_PAGES}
+    assert not too_long, f"pages over {MOST_SCREENS} screens with no reason in LONG_PAGES: {too_long}"
+    short_now = [page for page in LONG_PAGES if screens.get(page, 0) <= MOST_SCREENS]
+    assert not short_now, f"no longer long, take them out of LONG_PAGES: {short_now}"
+
+
+def test_home_numbers_its_chapters_across_its_sections(site: Path) -> None:
+    # Python-Markdown restarts every ordered list at 1 unless sane_lists is on (mkdocs.yml)
+    home = (site / "index.html").read_text()
+    assert '<ol start="6">' in home
+    assert '<ol start="10">' in home
 
 
 def test_the_check_finds_a_line_that_is_too_long(site: Path, browser: Browser) -> None:
@@ -57,5 +146,6 @@ def test_the_check_finds_a_line_that_is_too_long(site: Path, browser: Browser) -
     tab = open_page(browser, site, "long-line.html", WIDTHS[0], "light")
     [found] = wide_code(tab, "long-line.html")
     tab.close()
+    (site / "long-line.html").unlink()
     assert found.line == long_line
     assert found.fits < len(long_line)

@@ -41,7 +41,7 @@ def lock_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[st
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """List the figures the fault tests recorded, one line per test, for docs/many/faults.md."""
+    """List the figures the fault tests recorded, one line per test, for docs/reference/faults.md."""
     lines = [
         f"{report.nodeid.split('::', 1)[1]}: " + ", ".join(f"{name} {value}" for name, value in report.user_properties)
         for report in terminalreporter.stats.get("passed", [])

@@ -3,7 +3,7 @@
 Each app runs as a real server (uvicorn, gunicorn). schemathesis reads the document the server publishes,
 generates requests from it and checks every answer against that same document: no 5xx, and only the
 status codes, content types, headers and bodies it documents. The settings are in schemathesis.toml beside
-this file, the same file a reader passes to `st` by hand (docs/many/fuzzing.md).
+this file, the same file a reader passes to `st` by hand (docs/reference/fuzzing.md).
 """
 
 from __future__ import annotations
