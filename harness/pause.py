@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from launcher import RunningServer, run_server, wait_for
+from launcher import RunningServer, StillWaitingError, run_server, wait_for
 from launcher.catalog import UVICORN_W2
 
 LEASE_SECONDS = 1.0
@@ -70,12 +71,21 @@ def read_events(log: str) -> list[tuple[float, Event]]:
 
 def connection_to(url: str, pid: int) -> httpx.Client:
     """A kept-alive connection that the worker `pid` accepted: each answer of /lab/io names its process."""
+    return _connection(url, lambda answered: answered == pid, f"worker {pid}")
+
+
+def connection_past(url: str, pid: int) -> httpx.Client:
+    """A kept-alive connection that a worker other than `pid` accepted."""
+    return _connection(url, lambda answered: answered != pid, f"a worker other than {pid}")
+
+
+def _connection(url: str, accepted_by: Callable[[int], bool], what: str) -> httpx.Client:
     for _ in range(100):
         client = httpx.Client(base_url=url, timeout=10)
-        if client.get("/lab/io", params={"ms": 0}).json()["pid"] == pid:
+        if accepted_by(client.get("/lab/io", params={"ms": 0}).json()["pid"]):
             return client
         client.close()
-    raise RuntimeError(f"no connection reached worker {pid} in 100 tries")
+    raise RuntimeError(f"no connection reached {what} in 100 tries")
 
 
 def holder_pid(server: RunningServer, fencing_token: int) -> int:
@@ -94,23 +104,30 @@ def run(folder: Path) -> PauseRun:
         first = httpx.post(f"{server.url}/merge", json={"branch_name": "paused"}, timeout=10).json()["fencing_token"]
         result.paused_pid = wait_for(lambda: _holder_or_none(server, first), 5, "the merge to start")
         pressing = threading.Event()
+        # the presses go to the other worker on a connection it accepted: a new connection for each could be
+        # accepted by the paused worker just before its loop stalls, hold the presses up until it resumes,
+        # and leave the lapsed lease to nobody, so that the paused merge's end is written before any successor
+        successor = connection_past(server.url, result.paused_pid)
 
         def press() -> None:
-            # new connections: the stalled worker accepts none, so the other one answers them
             while not pressing.is_set():
-                httpx.post(f"{server.url}/merge", json={"branch_name": "successor"}, timeout=10)
+                successor.post("/merge", json={"branch_name": "successor"})
                 time.sleep(0.05)
 
-        with closing(connection_to(server.url, result.paused_pid)) as client:
+        with closing(successor), closing(connection_to(server.url, result.paused_pid)) as client:
             time.sleep(LEASE_SECONDS / 2)  # a renewal or two before the pause, for the picture
             presser = threading.Thread(target=press)
             presser.start()
             paused_at = clock_now()
             client.get("/lab/blocking", params={"ms": int(PAUSE_SECONDS * 1000)})
             resumed_at = clock_now()
-        wait_for(lambda: "ended: fenced off" in server.log(), 10, "the paused merge's refused end")
-        pressing.set()
-        presser.join()
+            try:
+                wait_for(lambda: "ended: fenced off" in server.log(), 10, "the paused merge's refused end")
+            except StillWaitingError as error:
+                raise StillWaitingError(f"{error}; the merges logged:\n{merge_lines(server.log())}") from None
+            finally:
+                pressing.set()
+                presser.join()
         wait_for(lambda: not httpx.get(f"{server.url}/merge").json()["busy"], 10, "the successor to end")
         merges = httpx.get(f"{server.url}/merge/history", params={"limit": 10}).json()["merges"]
         log = server.log()
@@ -122,6 +139,11 @@ def run(folder: Path) -> PauseRun:
     result.pause = (round(paused_at - zero, 3), round(resumed_at - zero, 3))
     result.outcomes = {merge["fencing_token"]: merge["outcome"] for merge in merges}
     return result
+
+
+def merge_lines(log: str) -> str:
+    """The lines of a server's log that speak of a merge, or of a worker that died."""
+    return "\n".join(line for line in log.splitlines() if "merge of" in line or "died" in line)
 
 
 def _holder_or_none(server: RunningServer, fencing_token: int) -> int | None:
