@@ -85,11 +85,16 @@ def stream_span(http: httpx.Client, path: str) -> dict[str, object]:
 def run_lesson(lesson: Lesson, timeout: float = 60.0) -> Timeline:
     """Start the server, release `clients` requests at once (one thread and connection each), gather the answers."""
     with run_server(lesson.server, {"LOG_LEVEL": "warning"}) as server:
+        built = threading.Barrier(lesson.clients)
         barrier = threading.Barrier(lesson.clients + 1)
         answers: dict[int, tuple[float, float, dict[str, object]]] = {}
 
         def send(client: int) -> None:
             with httpx.Client(base_url=server.url, timeout=timeout) as http:
+                # every client built before any connects: building one holds the GIL for milliseconds (50 took
+                # over a second), and a connection left idle for the server's keep-alive timeout (5 s) can be
+                # closed just as its request arrives, a reset
+                built.wait()
                 http.get("/public/test")  # connected before the barrier, so that only the request is timed
                 barrier.wait()
                 sent = time.time()

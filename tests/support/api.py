@@ -56,11 +56,13 @@ class ApiClient:
 
 def race(base_urls: list[str], requests: int = 50) -> Counter[int]:
     """Fire `requests` POST /merge at once, spread over `base_urls`; count the answers by status."""
-    # one thread and one connection per request, released together by a barrier
-    barrier = threading.Barrier(requests)
+    # one thread and one connection per request, released together by a barrier; every client is built before
+    # any connects, so that no connection idles near the server's keep-alive timeout (harness/timeline.py)
+    built, barrier = threading.Barrier(requests), threading.Barrier(requests)
 
     def post(index: int) -> int:
         with httpx.Client(base_url=base_urls[index % len(base_urls)], timeout=30) as client:
+            built.wait()
             client.get("/public/test")  # connect before the barrier, so the POSTs leave together
             barrier.wait()
             return client.post("/merge", json={"branch_name": f"race/{index}"}).status_code
