@@ -104,28 +104,36 @@ def run(folder: Path) -> PauseRun:
         first = httpx.post(f"{server.url}/merge", json={"branch_name": "paused"}, timeout=10).json()["fencing_token"]
         result.paused_pid = wait_for(lambda: _holder_or_none(server, first), 5, "the merge to start")
         pressing = threading.Event()
-        # the presses go to the other worker on a connection it accepted: a new connection for each could be
-        # accepted by the paused worker just before its loop stalls, hold the presses up until it resumes,
-        # and leave the lapsed lease to nobody, so that the paused merge's end is written before any successor
-        successor = connection_past(server.url, result.paused_pid)
+        press_failed: list[httpx.HTTPError] = []
+        # the presses go to the other worker, on a connection it accepted: a new connection per press could be
+        # accepted by the paused worker just before its loop stalls and wait out the pause there, which leaves
+        # the lapsed lease to nobody until that loop resumes
+        with (
+            closing(connection_to(server.url, result.paused_pid)) as client,
+            closing(connection_past(server.url, result.paused_pid)) as successor,
+        ):
 
-        def press() -> None:
-            while not pressing.is_set():
-                successor.post("/merge", json={"branch_name": "successor"})
-                time.sleep(0.05)
+            def press() -> None:
+                try:
+                    while not pressing.is_set():
+                        successor.post("/merge", json={"branch_name": "successor"})
+                        time.sleep(0.05)
+                except httpx.HTTPError as error:
+                    press_failed.append(error)
 
-        with closing(successor), closing(connection_to(server.url, result.paused_pid)) as client:
             time.sleep(LEASE_SECONDS / 2)  # a renewal or two before the pause, for the picture
             presser = threading.Thread(target=press)
             presser.start()
-            paused_at = clock_now()
-            client.get("/lab/blocking", params={"ms": int(PAUSE_SECONDS * 1000)})
-            resumed_at = clock_now()
             try:
+                paused_at = clock_now()
+                client.get("/lab/blocking", params={"ms": int(PAUSE_SECONDS * 1000)})
+                resumed_at = clock_now()
                 wait_for(lambda: "ended: fenced off" in server.log(), 10, "the paused merge's refused end")
             except StillWaitingError as error:
-                raise StillWaitingError(f"{error}; the merges logged:\n{merge_lines(server.log())}") from None
+                failed = f"; the presses stopped: {press_failed[0]!r}" if press_failed else ""
+                raise StillWaitingError(f"{error}{failed}; the merges logged:\n{merge_lines(server.log())}") from None
             finally:
+                # before the server stops: a presser left running would be reset by its shutdown
                 pressing.set()
                 presser.join()
         wait_for(lambda: not httpx.get(f"{server.url}/merge").json()["busy"], 10, "the successor to end")

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from launcher import ServerConfig, run_server
+from launcher import CLIENT_LIMITS, ServerConfig, run_server
 
 
 @dataclass(frozen=True)
@@ -85,15 +85,15 @@ def stream_span(http: httpx.Client, path: str) -> dict[str, object]:
 def run_lesson(lesson: Lesson, timeout: float = 60.0) -> Timeline:
     """Start the server, release `clients` requests at once (one thread and connection each), gather the answers."""
     with run_server(lesson.server, {"LOG_LEVEL": "warning"}) as server:
-        built = threading.Barrier(lesson.clients)
-        barrier = threading.Barrier(lesson.clients + 1)
+        # a client that fails breaks the barriers for the others after `timeout`, instead of leaving them waiting
+        built = threading.Barrier(lesson.clients, timeout=timeout)
+        barrier = threading.Barrier(lesson.clients + 1, timeout=timeout)
         answers: dict[int, tuple[float, float, dict[str, object]]] = {}
 
         def send(client: int) -> None:
-            with httpx.Client(base_url=server.url, timeout=timeout) as http:
-                # every client built before any connects: building one holds the GIL for milliseconds (50 took
-                # over a second), and a connection left idle for the server's keep-alive timeout (5 s) can be
-                # closed just as its request arrives, a reset
+            with httpx.Client(base_url=server.url, timeout=timeout, limits=CLIENT_LIMITS) as http:
+                # every client built before any connects, so that the warmed connections idle a tenth of a
+                # second before the release, not the second or more that building 50 clients takes
                 built.wait()
                 http.get("/public/test")  # connected before the barrier, so that only the request is timed
                 barrier.wait()

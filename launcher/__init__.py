@@ -9,10 +9,11 @@ from launcher.catalog import CONFIGS, config
 from launcher.nginx import RunningNginx, run_nginx
 from launcher.process import HOST, ROOT, StartedProcess, ToolNotFoundError, find_tool, free_port, start_process
 from launcher.redis import RedisServer, run_redis
-from launcher.servers import RunningServer, ServerConfig, run_server
+from launcher.servers import CLIENT_LIMITS, RunningServer, ServerConfig, run_server
 from launcher.wait import StillWaitingError, wait_for
 
 __all__ = [
+    "CLIENT_LIMITS",
     "CONFIGS",
     "HOST",
     "ROOT",

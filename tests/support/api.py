@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from httpx_sse import EventSource, ServerSentEvent
 
-from launcher import wait_for
+from launcher import CLIENT_LIMITS, wait_for
 
 JSON = {"Content-Type": "application/json"}
 
@@ -57,11 +57,11 @@ class ApiClient:
 def race(base_urls: list[str], requests: int = 50) -> Counter[int]:
     """Fire `requests` POST /merge at once, spread over `base_urls`; count the answers by status."""
     # one thread and one connection per request, released together by a barrier; every client is built before
-    # any connects, so that no connection idles near the server's keep-alive timeout (harness/timeline.py)
-    built, barrier = threading.Barrier(requests), threading.Barrier(requests)
+    # any connects, so that the warmed connections idle a tenth of a second before the release, not a second
+    built, barrier = threading.Barrier(requests, timeout=30), threading.Barrier(requests, timeout=30)
 
     def post(index: int) -> int:
-        with httpx.Client(base_url=base_urls[index % len(base_urls)], timeout=30) as client:
+        with httpx.Client(base_url=base_urls[index % len(base_urls)], timeout=30, limits=CLIENT_LIMITS) as client:
             built.wait()
             client.get("/public/test")  # connect before the barrier, so the POSTs leave together
             barrier.wait()
