@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -84,22 +85,23 @@ def stream_span(http: httpx.Client, path: str) -> dict[str, object]:
 
 def run_lesson(lesson: Lesson, timeout: float = 60.0) -> Timeline:
     """Start the server, release `clients` requests at once (one thread and connection each), gather the answers."""
-    with run_server(lesson.server, {"LOG_LEVEL": "warning"}) as server:
-        # a client that fails breaks the barriers for the others after `timeout`, instead of leaving them waiting
-        built = threading.Barrier(lesson.clients, timeout=timeout)
+    with run_server(lesson.server, {"LOG_LEVEL": "warning"}) as server, ExitStack() as stack:
+        # built first: building 50 clients takes a second, which the first warmed connections would idle
+        clients = [
+            stack.enter_context(httpx.Client(base_url=server.url, timeout=timeout, limits=CLIENT_LIMITS))
+            for _ in range(lesson.clients)
+        ]
+        # a client that fails breaks the barrier for the others after `timeout`, instead of leaving them waiting
         barrier = threading.Barrier(lesson.clients + 1, timeout=timeout)
         answers: dict[int, tuple[float, float, dict[str, object]]] = {}
 
         def send(client: int) -> None:
-            with httpx.Client(base_url=server.url, timeout=timeout, limits=CLIENT_LIMITS) as http:
-                # every client built before any connects, so that the warmed connections idle a tenth of a
-                # second before the release, not the second or more that building 50 clients takes
-                built.wait()
-                http.get("/public/test")  # connected before the barrier, so that only the request is timed
-                barrier.wait()
-                sent = time.time()
-                body = stream_span(http, lesson.path) if lesson.stream else http.get(lesson.path).json()
-                answers[client] = (sent, time.time(), body)
+            http = clients[client]
+            http.get("/public/test")  # connected before the barrier, so that only the request is timed
+            barrier.wait()
+            sent = time.time()
+            body = stream_span(http, lesson.path) if lesson.stream else http.get(lesson.path).json()
+            answers[client] = (sent, time.time(), body)
 
         threads = [threading.Thread(target=send, args=(client,)) for client in range(lesson.clients)]
         for thread in threads:

@@ -23,9 +23,10 @@ ServerName = Literal["uvicorn", "gunicorn", "granian", "hypercorn", "waitress", 
 
 UVICORN_CONF = ROOT / "asgi_app" / "uvicorn.conf.py"
 GUNICORN_CONF = ROOT / "wsgi_app" / "gunicorn.conf.py"
-# for a client that keeps connections alive: it drops an idle one a second before the servers do (their
-# keep-alive timeout is 5 s; deploy/nginx.conf's 4 s is there for the same reason), so that it never sends a
-# request on a connection the server is closing at that very moment, which the server's kernel would reset
+# for a client that keeps a connection alive across idle moments (a test's client, a run's warmed connections):
+# it drops an idle one a second before the servers do (their keep-alive timeout is 5 s; deploy/nginx.conf's 4 s
+# is there for the same reason), so that it never sends a request on a connection the server is closing at
+# that very moment, which the server's kernel would reset
 CLIENT_LIMITS = httpx.Limits(keepalive_expiry=4.0)
 # what each server logs once a worker serves requests; Gunicorn's line comes from gunicorn.conf.py's
 # post_worker_init, since its own "Booting worker" comes before the app is loaded

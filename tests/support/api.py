@@ -6,6 +6,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
@@ -21,7 +22,7 @@ class ApiClient:
 
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
         self.base_url = base_url
-        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+        self.http = httpx.Client(base_url=base_url, timeout=timeout, limits=CLIENT_LIMITS)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -56,19 +57,24 @@ class ApiClient:
 
 def race(base_urls: list[str], requests: int = 50) -> Counter[int]:
     """Fire `requests` POST /merge at once, spread over `base_urls`; count the answers by status."""
-    # one thread and one connection per request, released together by a barrier; every client is built before
-    # any connects, so that the warmed connections idle a tenth of a second before the release, not a second
-    built, barrier = threading.Barrier(requests, timeout=30), threading.Barrier(requests, timeout=30)
+    with ExitStack() as stack:
+        # one connection per request, warmed, then released with the others by a barrier; the clients are
+        # built first, since building 50 takes a second that the first warmed connections would idle
+        clients = [
+            stack.enter_context(
+                httpx.Client(base_url=base_urls[index % len(base_urls)], timeout=30, limits=CLIENT_LIMITS)
+            )
+            for index in range(requests)
+        ]
+        barrier = threading.Barrier(requests, timeout=30)
 
-    def post(index: int) -> int:
-        with httpx.Client(base_url=base_urls[index % len(base_urls)], timeout=30, limits=CLIENT_LIMITS) as client:
-            built.wait()
-            client.get("/public/test")  # connect before the barrier, so the POSTs leave together
+        def post(index: int) -> int:
+            clients[index].get("/public/test")  # connect before the barrier, so the POSTs leave together
             barrier.wait()
-            return client.post("/merge", json={"branch_name": f"race/{index}"}).status_code
+            return clients[index].post("/merge", json={"branch_name": f"race/{index}"}).status_code
 
-    with ThreadPoolExecutor(max_workers=requests) as pool:
-        return Counter(pool.map(post, range(requests)))
+        with ThreadPoolExecutor(max_workers=requests) as pool:
+            return Counter(pool.map(post, range(requests)))
 
 
 def sse_events(response: httpx.Response) -> Iterator[ServerSentEvent]:
