@@ -21,6 +21,7 @@ from starlette.types import Send
 from asgi_app.methods import allowed_methods
 from common.http import (
     CLOSE_CONNECTION,
+    LOCK_UNAVAILABLE,
     BodyIncompleteError,
     BodyTooLargeError,
     InputValidationError,
@@ -94,7 +95,7 @@ async def http_error(request: Request, error: Exception) -> Response:
 async def lock_unavailable(request: Request, error: Exception) -> Response:
     """Answer 503 when the lock backend cannot be reached."""
     logger.error("lock backend unavailable: %s", error)
-    return JSONResponse({"detail": f"Lock backend unavailable: {error}"}, status_code=503, headers={"Retry-After": "1"})
+    return JSONResponse({"detail": f"{LOCK_UNAVAILABLE}{error}"}, status_code=503, headers={"Retry-After": "1"})
 
 
 async def internal_error(request: Request, error: Exception) -> Response:

@@ -10,6 +10,8 @@ from typing import Any
 RESOURCE_BUSY = "Shared resource in use"
 MERGE_IN_PROGRESS = "merge in progress"
 PUBLIC_MESSAGE = "anyone can see this"
+# the start of a 503's detail when the lock's store cannot be used: "Lock backend unavailable: Redis lock ..."
+LOCK_UNAVAILABLE = "Lock backend unavailable: "
 
 
 def media_type(content_type: str) -> str:

@@ -19,6 +19,7 @@ from werkzeug import exceptions
 from werkzeug.sansio.response import Response as SansIOResponse
 
 from common.http import (
+    LOCK_UNAVAILABLE,
     BodyIncompleteError,
     BodyTooLargeError,
     InputValidationError,
@@ -124,7 +125,7 @@ def http_error(error: exceptions.HTTPException) -> SansIOResponse:
 def lock_unavailable(error: LockUnavailableError) -> Response:
     """Answer 503 when the lock backend cannot be reached."""
     logger.error("lock backend unavailable: %s", error)
-    return HTTPException(503, detail=f"Lock backend unavailable: {error}", headers={"Retry-After": "1"}).json_response()
+    return HTTPException(503, detail=f"{LOCK_UNAVAILABLE}{error}", headers={"Retry-After": "1"}).json_response()
 
 
 def internal_error(error: exceptions.InternalServerError) -> Response:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from common.http import LOCK_UNAVAILABLE
+
 # how long a merge had gone without a renewal that held, as it says when refused (common/merges.py): "1.042 s after
 # its last renewal", "0.334 s after its grant"
 UNRENEWED = r"(?P<seconds>\d+\.\d{3}) s after its (?P<since>grant|last renewal)"
@@ -20,7 +22,7 @@ UNRENEWED = r"(?P<seconds>\d+\.\d{3}) s after its (?P<since>grant|last renewal)"
 LOST_ITS_LEASE = rf"lost its lease {UNRENEWED}: "
 # the detail of the 503 the apps answer when Redis cannot be used (asgi_app/errors.py, wsgi_app/errors.py), and the
 # one a process gets that waited on Redis past its socket timeout
-REDIS_UNAVAILABLE = "Lock backend unavailable: Redis lock unavailable: "
+REDIS_UNAVAILABLE = f"{LOCK_UNAVAILABLE}Redis lock unavailable: "
 REDIS_TIMED_OUT = f"{REDIS_UNAVAILABLE}Timeout reading from "
 
 
