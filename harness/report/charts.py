@@ -290,9 +290,12 @@ def streams_chart(runs: list[StreamsRun], folder: Path) -> Path | None:
 
 def clients_over_time(timeline: Timeline) -> tuple[list[float], list[int], list[int]]:
     """At every moment something changed: how many requests were queued (sent, not yet started) and how many ran."""
-    moments = sorted({0.0} | {t for r in timeline.requests for t in (r.sent, r.started, r.ended)})
-    queued = [sum(r.sent <= t < r.started for r in timeline.requests) for t in moments]
-    running = [sum(r.started <= t < r.ended for r in timeline.requests) for t in moments]
+    requests = timeline.requests
+    moments = sorted(
+        {0.0} | {moment for request in requests for moment in (request.sent, request.started, request.ended)}
+    )
+    queued = [sum(request.sent <= moment < request.started for request in requests) for moment in moments]
+    running = [sum(request.started <= moment < request.ended for request in requests) for moment in moments]
     return moments, queued, running
 
 

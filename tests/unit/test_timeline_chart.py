@@ -36,6 +36,8 @@ def test_a_finished_runs_timelines_are_redrawn_from_their_json(tmp_path: Path) -
     finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert finished.returncode == 0, finished.stderr
     assert (tmp_path / "timeline-t.png").read_bytes().startswith(b"\x89PNG")
-    missing = subprocess.run([*command[:-1], str(tmp_path / "nowhere")], cwd=ROOT, capture_output=True, text=True)
+    missing = subprocess.run(
+        [*command[:-1], str(tmp_path / "nowhere")], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert missing.returncode == 2
     assert "no timelines.json" in missing.stderr
