@@ -12,13 +12,16 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from launcher import CLIENT_LIMITS, ServerConfig, run_server
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -83,33 +86,44 @@ def stream_span(http: httpx.Client, path: str) -> dict[str, object]:
     return {"started_at": first, "ended_at": last, "pid": pid, "thread": "its streams", "thread_id": pid}
 
 
-def run_lesson(lesson: Lesson, timeout: float = 60.0) -> Timeline:
-    """Start the server, release `clients` requests at once (one thread and connection each), gather the answers."""
-    with run_server(lesson.server, {"LOG_LEVEL": "warning"}) as server, ExitStack() as stack:
+def at_once(urls: list[str], act: Callable[[int, httpx.Client], T], timeout: float) -> tuple[float, dict[int, T]]:
+    """One kept-alive connection per URL, each warmed with GET /public/test in a thread of its own, then `act` on
+    all of them at the same moment: the moment of the release, and what each act returned, by its index (none for
+    an act that raised, whose thread prints why)."""
+    with ExitStack() as stack:
         # built first: building 50 clients takes a second, which the first warmed connections would idle
         clients = [
-            stack.enter_context(httpx.Client(base_url=server.url, timeout=timeout, limits=CLIENT_LIMITS))
-            for _ in range(lesson.clients)
+            stack.enter_context(httpx.Client(base_url=url, timeout=timeout, limits=CLIENT_LIMITS)) for url in urls
         ]
         # a client that fails breaks the barrier for the others after `timeout`, instead of leaving them waiting
-        barrier = threading.Barrier(lesson.clients + 1, timeout=timeout)
-        answers: dict[int, tuple[float, float, dict[str, object]]] = {}
+        barrier = threading.Barrier(len(clients) + 1, timeout=timeout)
+        results: dict[int, T] = {}
 
-        def send(client: int) -> None:
-            http = clients[client]
-            http.get("/public/test")  # connected before the barrier, so that only the request is timed
+        def run(index: int) -> None:
+            clients[index].get("/public/test")  # connected before the barrier, so that only the act is timed
             barrier.wait()
-            sent = time.time()
-            body = stream_span(http, lesson.path) if lesson.stream else http.get(lesson.path).json()
-            answers[client] = (sent, time.time(), body)
+            results[index] = act(index, clients[index])
 
-        threads = [threading.Thread(target=send, args=(client,)) for client in range(lesson.clients)]
+        threads = [threading.Thread(target=run, args=(index,)) for index in range(len(clients))]
         for thread in threads:
             thread.start()
         barrier.wait()
         released = time.time()
         for thread in threads:
             thread.join(timeout)
+    return released, results
+
+
+def run_lesson(lesson: Lesson, timeout: float = 60.0) -> Timeline:
+    """Start the server, release `clients` requests at once (one thread and connection each), gather the answers."""
+
+    def send(_: int, http: httpx.Client) -> tuple[float, float, dict[str, object]]:
+        sent = time.time()
+        body = stream_span(http, lesson.path) if lesson.stream else http.get(lesson.path).json()
+        return sent, time.time(), body
+
+    with run_server(lesson.server, {"LOG_LEVEL": "warning"}) as server:
+        released, answers = at_once([server.url] * lesson.clients, send, timeout)
     requests = [
         Request(
             client=client,

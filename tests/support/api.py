@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from typing import Any
 
 import httpx
 from httpx_sse import EventSource, ServerSentEvent
 
+from harness.timeline import at_once
 from launcher import CLIENT_LIMITS, wait_for
 
 JSON = {"Content-Type": "application/json"}
@@ -57,24 +55,14 @@ class ApiClient:
 
 def race(base_urls: list[str], requests: int = 50) -> Counter[int]:
     """Fire `requests` POST /merge at once, spread over `base_urls`; count the answers by status."""
-    with ExitStack() as stack:
-        # one connection per request, warmed, then released with the others by a barrier; the clients are
-        # built first, since building 50 takes a second that the first warmed connections would idle
-        clients = [
-            stack.enter_context(
-                httpx.Client(base_url=base_urls[index % len(base_urls)], timeout=30, limits=CLIENT_LIMITS)
-            )
-            for index in range(requests)
-        ]
-        barrier = threading.Barrier(requests, timeout=30)
 
-        def post(index: int) -> int:
-            clients[index].get("/public/test")  # connect before the barrier, so the POSTs leave together
-            barrier.wait()
-            return clients[index].post("/merge", json={"branch_name": f"race/{index}"}).status_code
+    def post(index: int, client: httpx.Client) -> int:
+        return client.post("/merge", json={"branch_name": f"race/{index}"}).status_code
 
-        with ThreadPoolExecutor(max_workers=requests) as pool:
-            return Counter(pool.map(post, range(requests)))
+    _, statuses = at_once([base_urls[index % len(base_urls)] for index in range(requests)], post, timeout=30)
+    if len(statuses) != requests:
+        raise RuntimeError(f"{requests - len(statuses)} of {requests} POST /merge got no answer")
+    return Counter(statuses.values())
 
 
 def sse_events(response: httpx.Response) -> Iterator[ServerSentEvent]:
