@@ -27,7 +27,8 @@ worker_class = "sync"
 timeout = 30
 # time a worker gets to finish in-flight requests after SIGTERM
 graceful_timeout = 30
-# a sync worker does not keep connections open between requests, so this only matters for gthread
+# how long an idle connection waits for its next request: every worker class but sync (gthread, gevent, asgi) keeps
+# connections open between requests; a sync worker closes each one after its response and ignores this
 keepalive = 5
 # the largest request head a worker reads (gunicorn's defaults, written out): a longer request line is a
 # 414, a longer header line or more header lines a 431; Uvicorn with httptools has no such limit
