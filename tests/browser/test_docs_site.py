@@ -149,11 +149,16 @@ def test_no_page_is_longer_than_about_four_screens_without_a_reason(measured: di
     assert not short_now, f"no longer long, take them out of LONG_PAGES: {short_now}"
 
 
-def test_home_numbers_its_chapters_across_its_sections(site: Path) -> None:
-    # Python-Markdown restarts every ordered list at 1 unless sane_lists is on (mkdocs.yml)
-    home = (site / "index.html").read_text()
-    assert '<ol start="6">' in home
-    assert '<ol start="10">' in home
+def test_home_shows_the_lesson_on_its_first_screen(site: Path, browser: Browser) -> None:
+    # the question, its answer and the picture that says it, before any scrolling at 1280 by 900
+    tab = open_page(browser, site, "index.html", WIDTHS[0], "light")
+    card = tab.locator("article .admonition").first.bounding_box()
+    picture = tab.locator("article img").first.bounding_box()
+    tab.close()
+    assert card is not None
+    assert picture is not None
+    assert card["y"] < SCREEN / 2
+    assert picture["y"] + picture["height"] <= SCREEN
 
 
 def test_the_check_finds_a_line_that_is_too_long(site: Path, browser: Browser) -> None:
