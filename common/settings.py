@@ -34,8 +34,9 @@ class Settings(BaseSettings):
     lab_endpoints: bool = True
     # the FastAPI app only: asyncio's debug mode, which logs every callback or task step that holds the event
     # loop longer than this (a blocking call in async def); off when unset, since debug mode slows the loop.
-    # Uvicorn's runner ignores PYTHONASYNCIODEBUG, so the app turns it on from its lifespan. The Flask app has
-    # no event loop to watch
+    # The app turns it on from its lifespan, on every supported Python: PYTHONASYNCIODEBUG alone works from 3.12
+    # only, since on 3.11 Uvicorn starts its loop with debug=False (uvicorn/_compat.py). The Flask app has no
+    # event loop to watch
     loop_slow_callback_seconds: float | None = Field(default=None, gt=0, le=60)
     # a comment on every idle event stream this often: proxies and load balancers close a connection that
     # stays silent for a minute or so (nginx's proxy_read_timeout is 60 s), and 15 s is what FastAPI sends
