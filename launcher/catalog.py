@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from typing import Literal
 
 from launcher.servers import Interface, ServerConfig
 
@@ -176,6 +177,35 @@ def framework(row: ServerConfig) -> str:
     if row.app in (DJANGO_ASGI, DJANGO_WSGI):
         return "Django"
     return "none" if row.baseline else FRAMEWORKS.get(row.app, "none")
+
+
+# what runs a view, the concurrency model a chart colours: how many requests can wait at once depends on it
+Runner = Literal["process", "thread", "greenlet", "event loop"]
+# the plain `def` views of an ASGI app, which the server's event loop hands to a thread (FastAPI: AnyIO's pool of
+# 40; Django: asgiref's sync_to_async); every other view of an ASGI app here is an `async def` the loop runs
+PLAIN_DEF_VIEWS = {
+    OUR_ASGI: {"/lab/threadpool", "/lab/cpu"},
+    DJANGO_ASGI: {"/public/test", "/lab/io"},
+}
+
+
+def what_runs_a_wsgi_view(row: ServerConfig) -> Runner:
+    """What runs a WSGI view of this row, from its start to its end: a sync worker's process, a greenlet, a thread."""
+    worker = row.options[row.options.index("-k") + 1] if "-k" in row.options else "sync"
+    if row.server == "gunicorn" and worker == "sync":
+        return "process"
+    # gthread; waitress; Granian's blocking threads; a2wsgi's pool behind an event loop (uvicorn --interface wsgi)
+    return "greenlet" if worker == "gevent" else "thread"
+
+
+def what_runs_the_view(row: ServerConfig, path: str) -> Runner:
+    """What runs the view of `path` (a query string is ignored) on this row: an `async def` view of an ASGI app
+    runs on the event loop; a plain def there runs in a thread; a WSGI view (Flask's async views included, which
+    asgiref runs to their end for the request) holds whatever the server gave the request."""
+    route = path.split("?")[0]
+    if row.interface == "wsgi" or row.app == FLASK_ON_ASGI:
+        return what_runs_a_wsgi_view(row)
+    return "thread" if route in PLAIN_DEF_VIEWS.get(row.app, set()) else "event loop"
 
 
 def serves_our_api(row: ServerConfig) -> bool:
