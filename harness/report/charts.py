@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import textwrap
+from collections import Counter
 from pathlib import Path
+from typing import Any
+
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from harness.pause import PauseRun
 from harness.report import style
@@ -12,6 +18,9 @@ from harness.streams import StreamsRun
 from harness.timeline import Timeline
 from launcher import config
 from launcher.catalog import framework
+
+# a marker per server where several share a colour
+MARKERS = "osD^v<>phX*"
 
 
 def users_label(summary: Summary) -> str:
@@ -32,12 +41,26 @@ def all_at_once(scenario: str, users: int) -> float | None:
     return users * 1000 / spent if spent else None
 
 
+def scenario_path(scenario: str) -> str:
+    """The route a scenario asks for, which decides what runs the view (hello's, for a results.json older than a
+    rename)."""
+    known = SCENARIOS.get(scenario)
+    return known.path if known else "/public/test"
+
+
+def throughput_rows(summaries: list[Summary], scenario: str) -> list[Summary]:
+    """The runs a scenario's throughput chart draws: every measured run, but those with the access log on, which
+    the access-log chart compares with the same server's run without it."""
+    return [s for s in summaries if s.run.scenario == scenario and not s.run.access_log and s.repeats]
+
+
 def throughput(summaries: list[Summary], scenario: str, folder: Path) -> Path | None:
     """Requests/s of every run of one scenario, grouped by users, median with the range of the repeats.
 
-    Generator-bound runs are hatched; for a /lab scenario a tick marks what the users would get if every wait
-    overlapped; a log axis when the figures span more than thirty times."""
-    rows = [s for s in summaries if s.run.scenario == scenario and not s.run.access_log]
+    The colour says what runs the view; generator-bound runs are hatched, their bars lower bounds; for a /lab
+    scenario a tick marks what the users would get if every wait overlapped; a log axis when the figures span
+    more than thirty times."""
+    rows = throughput_rows(summaries, scenario)
     # the fewest users at the top, the fastest first within each group
     rows.sort(key=lambda s: (-s.run.users, s.rps))
     if not rows:
@@ -46,33 +69,42 @@ def throughput(summaries: list[Summary], scenario: str, folder: Path) -> Path | 
     low = [summary.rps - summary.spread[0] for summary in rows]
     high = [summary.spread[1] - summary.rps for summary in rows]
     positions = list(range(len(rows)))
-    bars = axes.barh(positions, [summary.rps for summary in rows], xerr=[low, high], ecolor="#444444")
+    path = scenario_path(scenario)
+    runners = [style.runner_of(summary.run.server, path) for summary in rows]
+    bars = axes.barh(
+        positions,
+        [summary.rps for summary in rows],
+        xerr=[low, high],
+        ecolor="#444444",
+        color=[style.RUNNER_COLOURS[runner] for runner in runners],
+    )
     for bar, summary in zip(bars, rows, strict=True):
-        bar.set_color(style.colour_of(summary.run.server))
         if summary.generator_bound:
-            bar.set_hatch(style.GENERATOR_BOUND_HATCH)
-            bar.set_edgecolor("white")
+            style.hatch_as_bound(bar)
+    handles = style.runner_legend(runners, hatched=any(summary.generator_bound for summary in rows))
     ideals = [(position, all_at_once(scenario, summary.run.users)) for position, summary in enumerate(rows)]
     drawn = [(position, ideal) for position, ideal in ideals if ideal]
     if drawn:
-        axes.scatter(
-            [ideal for _, ideal in drawn],
-            [position for position, _ in drawn],
-            marker="|",
-            s=400,
-            color=style.IDEAL,
-            label="every wait at once: users × 1000 / ms",
-            zorder=3,
+        handles.append(
+            axes.scatter(
+                [ideal for _, ideal in drawn],
+                [position for position, _ in drawn],
+                marker="|",
+                s=400,
+                color=style.IDEAL,
+                label="every wait at once: users × 1000 / ms",
+                zorder=3,
+            )
         )
-        axes.legend(loc="lower right", fontsize="small")
     axes.set_yticks(positions, [users_label(summary) for summary in rows])
     values = [summary.rps for summary in rows if summary.rps > 0]
     if values and max(values) > 30 * min(values):
         axes.set_xscale("log")
     scale = " (log scale)" if axes.get_xscale() == "log" else ""
-    axes.set_xlabel(f"requests/s{scale}: median; the whisker spans the repeats; hatched: generator-bound")
-    axes.set_title(f"{scenario}: throughput (blue ASGI, vermillion WSGI, grey baselines)")
-    return style.save(figure, folder / f"throughput-{scenario}.png")
+    axes.set_xlabel(f"requests/s{scale}: median; the whisker spans the repeats")
+    axes.set_title(f"{scenario}: throughput, coloured by what runs the view")
+    below = style.legend_below(figure, handles)
+    return style.save(figure, folder / f"throughput-{scenario}.png", below=below)
 
 
 def latency(summaries: list[Summary], scenario: str, folder: Path) -> Path | None:
@@ -83,6 +115,8 @@ def latency(summaries: list[Summary], scenario: str, folder: Path) -> Path | Non
         return None
     figure, axes = style.new_figure(9, 0.5 * len(rows) + 1.8)
     positions = list(range(len(rows)))
+    runners = [style.runner_of(summary.run.server, scenario_path(scenario)) for summary in rows]
+    handles: list[Any] = []
     for name, marker in [("p50_ms", "o"), ("p95_ms", "s"), ("p99_ms", "^")]:
         points = [(summary.median(name), position) for summary, position in zip(rows, positions, strict=True)]
         drawn = [(value, position) for value, position in points if value is not None]
@@ -91,18 +125,18 @@ def latency(summaries: list[Summary], scenario: str, folder: Path) -> Path | Non
                 [value for value, _ in drawn],
                 [position for _, position in drawn],
                 marker=marker,
-                label=name.removesuffix("_ms"),
-                color=[style.colour_of(rows[position].run.server) for _, position in drawn],
+                color=[style.RUNNER_COLOURS[runners[position]] for _, position in drawn],
             )
+            handles.append(Line2D([], [], marker=marker, linestyle="", color="#444444", label=name.removesuffix("_ms")))
     floor = lab_ms(scenario)
     if floor:
-        axes.axvline(floor, linestyle=":", color=style.IDEAL, label=f"the wait itself: {floor} ms")
+        handles.append(axes.axvline(floor, linestyle=":", color=style.IDEAL, label=f"the wait itself: {floor} ms"))
     axes.set_yticks(positions, [users_label(summary) for summary in rows])
     axes.set_xscale("log")
     axes.set_xlabel("latency, ms (median over repeats; log scale)")
-    axes.legend(fontsize="small")
-    axes.set_title(f"{scenario}: latency percentiles")
-    return style.save(figure, folder / f"latency-{scenario}.png")
+    below = style.legend_below(figure, [*handles, *style.runner_legend(runners)])
+    axes.set_title(f"{scenario}: latency percentiles, coloured by what runs the view")
+    return style.save(figure, folder / f"latency-{scenario}.png", below=below)
 
 
 def io_concurrency(summaries: list[Summary], folder: Path) -> Path | None:
@@ -117,13 +151,20 @@ def io_concurrency(summaries: list[Summary], folder: Path) -> Path | None:
     axes.plot(users, [count * 10 for count in users], ":", color=style.IDEAL, label="ideal: users × 10/s")
     for index, server in enumerate(servers):
         points = sorted((s.run.users, s.rps) for s in curve if s.run.server == server)
-        colour = style.colour_of(server) if index < 2 else style.EXTRA[index % len(style.EXTRA)]
-        axes.plot([p[0] for p in points], [p[1] for p in points], "o-", label=server, color=colour)
+        runner = style.runner_of(server, scenario_path("iowait"))
+        axes.plot(
+            [p[0] for p in points],
+            [p[1] for p in points],
+            linestyle="-",
+            marker=MARKERS[index % len(MARKERS)],
+            label=f"{server}: {style.RUNNER_LABELS[runner]}",
+            color=style.RUNNER_COLOURS[runner],
+        )
     axes.set_xlabel("concurrent users (log scale)")
     axes.set_ylabel("requests/s (log scale)")
     axes.set_xscale("log")
     axes.set_yscale("log")
-    axes.legend()
+    axes.legend(fontsize="small")
     axes.set_title("/lab/io?ms=100: throughput as concurrency grows")
     return style.save(figure, folder / "io-concurrency.png")
 
@@ -139,21 +180,29 @@ def access_log_cost(summaries: list[Summary], folder: Path) -> Path | None:
     if not pairs:
         return None
     figure, axes = style.new_figure(8, 0.9 * len(pairs) + 1.6)
-    labels, values, colours = [], [], []
+    labels, values, colours, bound, runners = [], [], [], [], []
     for plain, logged in pairs:
         labels += [f"{plain.run.server} log off", f"{plain.run.server} log on"]
         values += [plain.rps, logged.rps]
-        colours += [style.colour_of(plain.run.server)] * 2
+        runners.append(style.runner_of(plain.run.server, scenario_path(plain.run.scenario)))
+        colours += [style.RUNNER_COLOURS[runners[-1]]] * 2
+        bound += [plain.generator_bound, logged.generator_bound]
     bars = axes.barh(labels, values, color=colours)
     for bar in bars[1::2]:
         bar.set_alpha(0.55)
-    axes.set_xlabel("requests/s, GET /public/test (median)")
+    for bar, lower_bound in zip(bars, bound, strict=True):
+        if lower_bound:
+            style.hatch_as_bound(bar)
+    axes.invert_yaxis()  # the first pair on top
+    below = style.legend_below(figure, style.runner_legend(runners, hatched=any(bound)))
+    axes.set_xlabel("requests/s, GET /public/test (median); the lighter bar: the access log on")
     axes.set_title("What the access log costs")
-    return style.save(figure, folder / "access-log.png")
+    return style.save(figure, folder / "access-log.png", below=below)
 
 
 def mix_and_match(summaries: list[Summary], folder: Path) -> Path | None:
-    """Every framework on every interface: hello, and the I/O wait as a plain and as an async view, side by side."""
+    """Every framework on every interface: hello, and the I/O wait as a plain and as an async view, side by side;
+    each bar coloured by what runs that view on that server."""
     rows = [server for server in MIX if find(summaries, server, "hello") or find(summaries, server, "iowait")]
     # the chart of the mix suite, the one suite that measures async views: other suites share a few of its rows
     if not rows or not measures_async_views(summaries):
@@ -161,37 +210,62 @@ def mix_and_match(summaries: list[Summary], folder: Path) -> Path | None:
     figure, (hello_axes, io_axes) = style.new_figure_columns(2, 13, 0.42 * len(rows) + 2.2)
     positions = list(range(len(rows)))[::-1]  # the first row on top
     labels = [f"{framework(config(server))} · {server}" for server in rows]
-    colours = [style.colour_of(server) for server in rows]
-    hello = [find(summaries, server, "hello") for server in rows]
-    hello_axes.barh(positions, [s.rps if s else 0 for s in hello], color=colours)
+    runners: list[str] = []
+    hatched = False
+
+    def draw(axes: Any, scenario: str, offset: float, height: float, alpha: float) -> None:
+        nonlocal hatched
+        found = [
+            (position, find(summaries, server, scenario)) for position, server in zip(positions, rows, strict=True)
+        ]
+        drawn = [(position, summary) for position, summary in found if summary]
+        kinds = [style.runner_of(summary.run.server, scenario_path(scenario)) for _, summary in drawn]
+        runners.extend(kinds)
+        bars = axes.barh(
+            [position + offset for position, _ in drawn],
+            [summary.rps for _, summary in drawn],
+            height=height,
+            color=[style.RUNNER_COLOURS[kind] for kind in kinds],
+            alpha=alpha,
+        )
+        for bar, (_, summary) in zip(bars, drawn, strict=True):
+            if summary.generator_bound:
+                style.hatch_as_bound(bar)
+                hatched = True
+
+    draw(hello_axes, "hello", 0, 0.8, 1.0)
     hello_axes.set_yticks(positions, labels)
     hello_axes.set_xlabel("GET /public/test, requests/s (median)")
     hello_axes.set_title("hello: what the server and framework cost")
     height = 0.4
-    for offset, scenario, alpha, name in [
-        (height / 2, "iowait", 1.0, "FastAPI awaits, the others block"),
-        (-height / 2, "asyncwait", 0.45, "an async def view that awaits"),
-    ]:
-        found = [find(summaries, server, scenario) for server in rows]
-        drawn = [(position, s.rps) for position, s in zip(positions, found, strict=True) if s]
-        if drawn:
-            io_axes.barh(
-                [position + offset for position, _ in drawn],
-                [rps for _, rps in drawn],
-                height=height,
-                color=[colours[positions.index(position)] for position, _ in drawn],
-                alpha=alpha,
-                label=f"/lab/{'io' if scenario == 'iowait' else 'async-io'}: {name}",
-            )
-    io_axes.axvline(1000, linestyle=":", color=style.IDEAL, label="ideal: 100 users × 10/s")
+    draw(io_axes, "iowait", height / 2, height, 1.0)
+    draw(io_axes, "asyncwait", -height / 2, height, 0.45)
+    ideal = io_axes.axvline(1000, linestyle=":", color=style.IDEAL, label="ideal: 100 users × 10/s")
     io_axes.set_xscale("log")
     io_axes.set_yticks(positions, ["" for _ in rows])
     io_axes.set_xlabel("100 users waiting 100 ms each, requests/s (median; log scale)")
     io_axes.set_title("I/O wait: how many requests are in flight at once")
-    # in the hello panel's empty lower right, where no bar reaches: the I/O panel has none to spare
-    handles, names = io_axes.get_legend_handles_labels()
-    hello_axes.legend(handles, names, loc="lower right", fontsize="small", title="right panel")
-    return style.save(figure, folder / "mix-and-match.png")
+    pairs = [
+        Patch(
+            facecolor=style.BASELINE,
+            label="upper bar: /lab/io, the app's own wait (FastAPI awaits; Flask and Django call time.sleep, "
+            "which gevent patches to yield)",
+        ),
+        Patch(
+            facecolor=style.BASELINE,
+            alpha=0.45,
+            label="lower, lighter bar: /lab/async-io, an async def view that awaits",
+        ),
+        ideal,
+    ]
+    # one legend under both panels: the colours mean the same on either side
+    below = style.legend_below(
+        figure,
+        [*style.runner_legend(runners, hatched=hatched), *pairs],
+        title="the colour of each bar: what runs that view on that server (Django on ASGI runs /lab/io in a "
+        "thread, /lab/async-io on its loop)",
+    )
+    return style.save(figure, folder / "mix-and-match.png", below=below)
 
 
 def draw_all(summaries: list[Summary], folder: Path) -> list[Path]:
@@ -257,35 +331,87 @@ def pause_timeline(run: PauseRun, lease_seconds: float, folder: Path) -> Path:
     return style.save(figure, folder / "pause-timeline.png")
 
 
+# the route every held stream reads, which decides what runs it
+STREAMS_PATH = "/merge/events"
+# linestyles to tell apart the servers that share a colour (and a marker)
+DASHES = ["-", "--", ":", "-."]
+
+
+def dodge(value: float, index: int, count: int) -> float:
+    """`value` moved a little right or left on a log axis, so that servers with the same figures stay visible."""
+    return value * 10 ** (0.02 * (index - (count - 1) / 2))
+
+
 def streams_chart(runs: list[StreamsRun], folder: Path) -> Path | None:
-    """Open streams asked (log) against streams held and against hello's p99, one line per server."""
+    """Open streams asked (log) against streams held and against hello's p99, one measure per panel, one series per
+    server: its colour what runs the stream, its marker and line its own. A server's ceiling is annotated; a run in
+    which no hello was answered is an x on the panel's top edge, not a latency."""
     servers = list(dict.fromkeys(run.server for run in runs))
     if not servers:
         return None
-    figure, (held_axes, hello_axes) = style.new_figure_columns(2, 12, 4.8)
-    markers = "osD^v<>phX"
+    figure, (held_axes, hello_axes) = style.new_figure_columns(2, 13, 5.6)
+    answered = [run.hello_p99_ms for run in runs if run.hello_p99_ms is not None]
+    top = max([*answered, 100.0]) * 3  # the "no answer" row, above every latency drawn
+    handles: list[Any] = []
+    runners: list[str] = []
+    ceilings: list[tuple[StreamsRun, float, str]] = []  # where each server held fewer than asked: run, x, colour
     for index, server in enumerate(servers):
-        rows = [run for run in runs if run.server == server]
-        colour, marker = style.colour_of(server), markers[index % len(markers)]
-        dashes = "-" if index % 2 == 0 else "--"
-        asked = [run.requested for run in rows]
-        held_axes.plot(asked, [max(run.held, 0.8) for run in rows], dashes, marker=marker, color=colour, label=server)
-        # a run with no hello answered has no p99: drawn at the 2 s timeout, hollow
-        p99 = [run.hello_p99_ms if run.hello_p99_ms is not None else 2000.0 for run in rows]
-        hello_axes.plot(asked, p99, dashes, marker=marker, color=colour, label=server)
+        rows = sorted((run for run in runs if run.server == server), key=lambda run: run.requested)
+        runner = style.runner_of(server, STREAMS_PATH)
+        runners.append(runner)
+        same = runners.count(runner) - 1  # how many servers of this colour came before: its marker and dashes
+        look = {
+            "color": style.RUNNER_COLOURS[runner],
+            "marker": MARKERS[same % len(MARKERS)],
+            "linestyle": DASHES[same % len(DASHES)],
+        }
+        asked = [dodge(run.requested, index, len(servers)) for run in rows]
+        handles.append(held_axes.plot(asked, [max(run.held, 0.8) for run in rows], label=server, **look)[0])
+        ceiling = next((run for run in rows if run.held < run.requested), None)
+        if ceiling:
+            ceilings.append((ceiling, dodge(ceiling.requested, index, len(servers)), look["color"]))
+        # a latency where some hello was answered; the runs with none answered are not latencies, drawn apart
+        timed = [(x, run.hello_p99_ms) for x, run in zip(asked, rows, strict=True) if run.hello_p99_ms is not None]
+        hello_axes.plot([x for x, _ in timed], [ms for _, ms in timed], **look)
+        refused = [x for x, run in zip(asked, rows, strict=True) if run.hello_p99_ms is None]
+        hello_axes.scatter(refused, [top] * len(refused), marker="x", s=60, color=look["color"], zorder=3)
     held_axes.plot([1, 10_000], [1, 10_000], ":", color=style.IDEAL, linewidth=0.8, label="every stream held")
+    # each ceiling ringed on top of the lines, and labelled in the panel's empty lower right, one label a line
+    ceilings.sort(key=lambda found: -found[0].held)
+    for line, (ceiling, x, colour) in enumerate(ceilings):
+        height = max(ceiling.held, 0.8)
+        held_axes.scatter([x], [height], s=170, facecolor="none", edgecolor=colour, linewidth=1.6, zorder=4)
+        held_axes.annotate(
+            f"{ceiling.server}: holds {ceiling.held:,} of {ceiling.requested:,}",
+            (x, height),
+            xytext=(0.56, 0.46 - 0.065 * line),
+            textcoords="axes fraction",
+            fontsize=7.5,
+            color=colour,
+            arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.6, "shrinkA": 0, "shrinkB": 6},
+        )
     for axes in (held_axes, hello_axes):
         axes.set_xscale("log")
         axes.set_yscale("log")
         axes.set_xlabel("open streams asked for (log scale)")
         axes.grid(color="#dddddd", linewidth=0.6)
     held_axes.set_ylabel("streams held (log scale)")
-    held_axes.set_title("How many streams each server holds")
+    held_axes.set_title("Streams held; ringed and labelled: where a server stops taking more")
     hello_axes.axhline(100, color="#555555", linewidth=0.8, linestyle=":")
-    hello_axes.set_ylabel("GET /public/test p99, ms (log; 2000 = none answered)")
-    hello_axes.set_title("Everyone else's latency while they are open")
-    hello_axes.legend(fontsize=7, loc="upper left")
-    return style.save(figure, folder / "streams.png")
+    hello_axes.axhline(top / 1.6, color="#555555", linewidth=0.6)
+    hello_axes.annotate(
+        "above the line, ×: no hello answered (2 s timeout)",
+        (0.01, top / 2.2),
+        xycoords=("axes fraction", "data"),
+        fontsize=8,
+    )
+    hello_axes.set_ylim(top=top * 1.6)
+    hello_axes.set_ylabel("GET /public/test p99, ms (log scale)")
+    hello_axes.set_title("Everyone else's latency while the streams are open")
+    kinds = style.runner_legend(runners)
+    refusal = Line2D([], [], marker="x", linestyle="", color="#444444", label="no hello answered: not a latency")
+    below = style.legend_below(figure, [*handles, *kinds, refusal], ncols=4)
+    return style.save(figure, folder / "streams.png", below=below)
 
 
 def clients_over_time(timeline: Timeline) -> tuple[list[float], list[int], list[int]]:
@@ -299,11 +425,30 @@ def clients_over_time(timeline: Timeline) -> tuple[list[float], list[int], list[
     return moments, queued, running
 
 
-def timeline_chart(timeline: Timeline, folder: Path) -> Path:
-    """Above, one lane per process and thread with a bar per request where it ran; below, the clients: how many
-    requests were queued before a lane took them and how many were running, moment by moment."""
-    lanes = sorted({(request.pid, request.thread_id) for request in timeline.requests})
+def lane_labels(timeline: Timeline, lanes: list[tuple[int, int]]) -> list[str]:
+    """A label per lane, its process and thread; threads of one name (a pool's) numbered in the order they ran."""
     names = {(request.pid, request.thread_id): request.thread for request in timeline.requests}
+    counted = Counter((pid, names[pid, ident]) for pid, ident in lanes)
+    seen: Counter[tuple[int, str]] = Counter()
+    labels = []
+    for pid, ident in lanes:
+        name = names[pid, ident]
+        seen[pid, name] += 1
+        number = f" {seen[pid, name]}" if counted[pid, name] > 1 else ""
+        labels.append(f"pid {pid} · {name}{number}")
+    return labels
+
+
+def timeline_chart(timeline: Timeline, folder: Path, seconds: float | None = None, note: str = "") -> Path:
+    """Above, one lane per process and thread with a bar per request where it ran; below, the clients: how many
+    requests were queued before a lane took them and how many were running, moment by moment.
+
+    `seconds`: the time axis's end, shared by the timelines meant to be compared (else this one's last answer);
+    `note`: a sentence under the chart, for what a reader will ask of it (a late start, say)."""
+    # the lanes grouped by process, each in the order it first took a request: a pool's threads as they started
+    lanes = list(dict.fromkeys((request.pid, request.thread_id) for request in timeline.requests))
+    processes = list(dict.fromkeys(pid for pid, _ in lanes))
+    lanes.sort(key=lambda lane: processes.index(lane[0]))
     # requests that overlap on one lane (an event loop's) are stacked inside it, one row each
     rows: dict[int, tuple[int, int]] = {}  # client -> (lane, row within the lane)
     depth = dict.fromkeys(lanes, 1)
@@ -317,16 +462,25 @@ def timeline_chart(timeline: Timeline, folder: Path) -> Path:
                 open_until[row] = request.ended
             rows[request.client] = (lane_index, row)
         depth[lane] = max(1, len(open_until))
+    gap = 0.6
     offsets, position = [], 0.0
     for lane in lanes:
         offsets.append(position)
-        position += depth[lane] + 0.6
-    colour = style.colour_of(timeline.server)
+        position += depth[lane] + gap
+    runner = style.runner_of(timeline.server, timeline.path)
+    colour = style.RUNNER_COLOURS[runner]
     lanes_height = min(7.5, 1.0 + 0.22 * position)
     figure, (axes, clients) = style.new_figure_rows(2, 10, lanes_height + 2.0, height_ratios=[lanes_height, 1.5])
     style.x_grid(axes)
     style.x_grid(clients)
     doing = "computing" if timeline.computing else "waiting"
+    for lane_index, lane in enumerate(lanes):
+        top, bottom = offsets[lane_index] - 0.5 - gap / 2, offsets[lane_index] + depth[lane] - 0.5 + gap / 2
+        if lane_index % 2:  # every other lane shaded, and a line between lanes: where one thread ends
+            axes.axhspan(top, bottom, color="#f2f2f2", linewidth=0, zorder=0)
+        if lane_index:  # darker where another process begins
+            other = lane[0] != lanes[lane_index - 1][0]
+            axes.axhline(top, color="#666666" if other else "#bbbbbb", linewidth=1.0 if other else 0.6, zorder=0.5)
     for request in timeline.requests:
         lane_index, row = rows[request.client]
         axes.barh(
@@ -339,14 +493,19 @@ def timeline_chart(timeline: Timeline, folder: Path) -> Path:
             edgecolor="white",
             linewidth=0.3,
         )
-    labels = [f"pid {pid} · {names[pid, ident]}" for pid, ident in lanes]
+    labels = lane_labels(timeline, lanes)
     if len(lanes) > 24:  # a pool's 40 threads: every fifth lane named
         labels = [label if index % 5 == 0 else "" for index, label in enumerate(labels)]
     axes.set_yticks([offsets[i] + (depth[lane] - 1) / 2 for i, lane in enumerate(lanes)], labels, fontsize=7)
-    axes.invert_yaxis()
+    axes.set_ylim(position - 0.5 - gap / 2, -0.5 - gap / 2)  # the first lane on top
+    last = max(request.answered for request in timeline.requests)
+    end = max(seconds or 0.0, last)
+    axes.set_xlim(-0.02 * end, end * 1.02)
     axes.set_title(
-        f"{timeline.title}\n{timeline.server}, {len(timeline.requests)} clients at once, GET {timeline.path}\n"
-        f"above: where each request ran (a bar: {doing} in the route); below: the clients"
+        f"{timeline.title}\n{timeline.server}, {len(timeline.requests)} clients at once, GET {timeline.path}; "
+        f"what runs the view: {'an' if runner[0] in 'aeiou' else 'a'} {runner}\nabove: where each request ran, "
+        f"a lane per process and thread (a bar: {doing} in the route); below: the clients",
+        fontsize=10,
     )
     moments, queued, running = clients_over_time(timeline)
     clients.fill_between(moments, queued, step="post", color=style.BASELINE, alpha=0.5, label="queued, not started")
@@ -354,5 +513,11 @@ def timeline_chart(timeline: Timeline, folder: Path) -> Path:
     clients.set_ylim(0, len(timeline.requests) * 1.15)
     clients.set_ylabel("requests", fontsize=8)
     clients.legend(fontsize=7, loc="upper right")
-    clients.set_xlabel("seconds after the clients sent their requests")
-    return style.save(figure, folder / f"timeline-{timeline.lesson}.png")
+    shared = " (one time axis for the timelines drawn together)" if seconds else ""
+    clients.set_xlabel(f"seconds after the clients sent their requests{shared}")
+    below = 0.0
+    if note:
+        below = 0.16 * len(textwrap.wrap(note, 150)) + 0.1
+        figure.set_figheight(figure.get_figheight() + below)
+        figure.text(0.02, 0.01, textwrap.fill(note, 150), fontsize=8, va="bottom", ha="left", color="#333333")
+    return style.save(figure, folder / f"timeline-{timeline.lesson}.png", below=below)

@@ -1,4 +1,4 @@
-"""One look for every chart: the same colours for ASGI, WSGI and the baselines, readable in light and dark."""
+"""One look for every chart: a colour for what runs the view (the concurrency model), readable in light and dark."""
 
 from __future__ import annotations
 
@@ -10,24 +10,85 @@ import matplotlib
 matplotlib.use("Agg")  # draw to files; there is no display here
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from launcher import config
+from launcher.catalog import what_runs_the_view
 
 # Okabe and Ito's palette, which stays distinct for the common kinds of colour blindness
-ASGI = "#0072B2"  # blue
-WSGI = "#D55E00"  # vermillion
+BLUE = "#0072B2"
+VERMILLION = "#D55E00"
+GREEN = "#009E73"
+PURPLE = "#CC79A7"
+ORANGE = "#E69F00"
+SKY = "#56B4E9"
+YELLOW = "#F0E442"
 BASELINE = "#999999"  # grey
 IDEAL = "#000000"
-EXTRA = ["#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F0E442"]  # more lines on one chart
-GENERATOR_BOUND_HATCH = "//"
+# the lease marks of the pause timeline: granted and released, lost and refused
+ASGI, WSGI = BLUE, VERMILLION
+EXTRA = [GREEN, ORANGE, PURPLE, SKY, YELLOW]  # more lines on one chart
+GENERATOR_BOUND_HATCH = "///"
+GENERATOR_BOUND_LABEL = "hatched: generator-bound, a lower bound"
+
+# colour for the concurrency model, not the interface: what runs the view decides how many requests wait at once
+RUNNER_COLOURS = {"process": VERMILLION, "thread": GREEN, "greenlet": PURPLE, "event loop": BLUE, "baseline": BASELINE}
+RUNNER_LABELS = {
+    "process": "a process runs the view (a sync worker)",
+    "thread": "a thread runs the view (gthread, a thread pool, waitress, a2wsgi)",
+    "greenlet": "a greenlet runs the view (gevent)",
+    "event loop": "an event loop runs the view (async def)",
+    "baseline": "a bare baseline: no app around the answer",
+}
 
 
-def colour_of(server_id: str) -> str:
-    """The colour of a configuration: grey for a baseline, else blue for ASGI and vermillion for WSGI."""
+def runner_of(server_id: str, path: str = "/public/test") -> str:
+    """What runs the view of `path` on a configuration (launcher/catalog.py decides), or "baseline" for a bare one."""
     row = config(server_id)
-    if row.baseline:
-        return BASELINE
-    return ASGI if row.interface == "asgi" else WSGI
+    return "baseline" if row.baseline else what_runs_the_view(row, path)
+
+
+def colour_of(server_id: str, path: str = "/public/test") -> str:
+    """The colour of a configuration serving `path`: the colour of what runs the view, grey for a baseline."""
+    return RUNNER_COLOURS[runner_of(server_id, path)]
+
+
+def runner_legend(runners: list[str], hatched: bool = False) -> list[Patch]:
+    """Legend entries for the runners a chart draws, in a fixed order, and the generator-bound hatching if drawn."""
+    handles = [
+        Patch(facecolor=RUNNER_COLOURS[runner], label=RUNNER_LABELS[runner])
+        for runner in RUNNER_COLOURS
+        if runner in runners
+    ]
+    if hatched:
+        handles.append(bound_patch())
+    return handles
+
+
+def bound_patch() -> Patch:
+    """The legend entry of a generator-bound bar: grey, hatched in white."""
+    return Patch(facecolor=BASELINE, edgecolor="white", hatch=GENERATOR_BOUND_HATCH, label=GENERATOR_BOUND_LABEL)
+
+
+def hatch_as_bound(bar: Any) -> None:
+    """Hatch a bar in white over its own colour: the hatch takes its colour from the edge only when the edge is
+    set after the face (Patch.set_color sets the hatch to the face's colour, which draws it invisible)."""
+    bar.set_hatch(GENERATOR_BOUND_HATCH)
+    bar.set_edgecolor("white")
+    bar.set_hatchcolor("white")
+    bar.set_linewidth(0)
+
+
+def legend_below(figure: Figure, handles: list[Any], ncols: int = 2, title: str | None = None) -> float:
+    """One legend under the whole figure, where no data can hide it, the figure grown to make room; the inches it
+    takes, for save(below=...)."""
+    figure.legend(
+        handles=handles, loc="lower center", ncols=ncols, fontsize="small", title=title, title_fontsize="small"
+    )
+    lines = -(-len(handles) // ncols) + (1 if title else 0)
+    inches = 0.2 * lines + 0.25
+    figure.set_figheight(figure.get_figheight() + inches)
+    return inches
 
 
 def x_grid(axes: Any) -> None:
@@ -62,9 +123,9 @@ def new_figure_columns(columns: int, width: float, height: float) -> tuple[Figur
     return figure, axes
 
 
-def save(figure: Figure, path: Path) -> Path:
-    """Write the chart as a PNG and let go of it."""
-    figure.tight_layout()
+def save(figure: Figure, path: Path, below: float = 0.0) -> Path:
+    """Write the chart as a PNG and let go of it; `below`: inches kept free at the bottom for a figure legend."""
+    figure.tight_layout(rect=(0, below / figure.get_figheight(), 1, 1))
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path

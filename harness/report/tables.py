@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.report.charts import lab_ms
+from harness.report.charts import lab_ms, throughput_rows
 from harness.report.checks import Check
 from harness.report.environment import KEY_PACKAGES
 from harness.report.summary import Summary, find, measures_async_views
@@ -110,15 +110,28 @@ def mix_table(summaries: list[Summary]) -> list[str]:
 
 
 def bound_runs(summaries: list[Summary], scenario: str) -> str:
-    """What a caption says of the scenario's generator-bound runs: how many, and what their bars mean."""
-    runs = [summary for summary in summaries if summary.run.scenario == scenario and summary.repeats]
+    """What a caption says of the runs a throughput chart draws: how many were generator-bound and what their bars
+    mean, and which runs of the scenario it leaves out."""
+    runs = throughput_rows(summaries, scenario)
+    logged = [s for s in summaries if s.run.scenario == scenario and s.run.access_log and s.repeats]
     bound = sum(summary.generator_bound for summary in runs)
-    if not bound:
-        return f"none of its {len(runs)} runs was generator-bound."
-    return (
-        f"{bound} of its {len(runs)} runs were generator-bound (hatched): the load generator was the limit, so "
-        "those bars are lower bounds for their servers."
+    said = (
+        f"{bound} of the {len(runs)} runs drawn were generator-bound (hatched): the load generator was the limit in "
+        "at least one repeat, so those bars are lower bounds for their servers and rank nothing among themselves."
+        if bound
+        else f"none of the {len(runs)} runs drawn was generator-bound."
     )
+    if logged:
+        said += (
+            f" The {len(logged)} runs with the access log on are left out: the access-log chart compares each with "
+            "the same server's run without it."
+        )
+    return said
+
+
+def capitalized(sentence: str) -> str:
+    """The sentence with its first letter a capital, the rest as it was (str.capitalize lowers the rest)."""
+    return sentence[:1].upper() + sentence[1:]
 
 
 def describe_chart(stem: str, summaries: list[Summary] | None = None) -> tuple[str, str]:
@@ -127,10 +140,17 @@ def describe_chart(stem: str, summaries: list[Summary] | None = None) -> tuple[s
     if kind == "throughput":
         tick = " A black tick is what the users would get if every wait overlapped." if lab_ms(scenario) else ""
         return (
-            f"Requests per second of every run of the {scenario} scenario, grouped by number of users: blue bars "
-            "ASGI, vermillion WSGI, grey the bare baselines",
-            f"{scenario}: median requests/s of the repeats; the whisker spans the lowest and highest repeat.{tick} "
-            + bound_runs(summaries or [], scenario).capitalize(),
+            f"Requests per second of every run of the {scenario} scenario, grouped by number of users, coloured by "
+            "what runs the view: vermillion a process (a sync worker), green a thread, purple a greenlet, blue an "
+            "event loop, grey a bare baseline"
+            + (
+                "; hatched bars generator-bound"
+                if any(s.generator_bound for s in throughput_rows(summaries or [], scenario))
+                else ""
+            ),
+            f"{scenario}: median requests/s of the repeats; the whisker spans the lowest and highest repeat; the "
+            f"colour is what runs the view, not the interface.{tick} "
+            + capitalized(bound_runs(summaries or [], scenario)),
         )
     if kind == "latency":
         spent = lab_ms(scenario)
@@ -140,25 +160,30 @@ def describe_chart(stem: str, summaries: list[Summary] | None = None) -> tuple[s
             else "the route waits for nothing: every millisecond is the server's work, or a queue for it."
         )
         return (
-            f"p50, p95 and p99 latency of every run of the {scenario} scenario, on a log scale",
+            f"p50, p95 and p99 latency of every run of the {scenario} scenario, on a log scale, coloured by what runs "
+            "the view",
             f"{scenario}: latency percentiles, median of the repeats; {floor}",
         )
     known = {
         "io-concurrency": (
             "Requests per second against concurrent users for /lab/io, both axes log, one line per server, "
             "with the ideal of users × 10 per second dotted",
-            "/lab/io?ms=100: an event loop follows the ideal, one sync worker stays at 10/s, gthread levels off "
-            "at its threads × 10/s.",
+            "/lab/io?ms=100: an event loop (blue) follows the ideal, one sync worker's process (vermillion) stays at "
+            "10/s, gthread's threads (green) level off at threads × 10/s.",
         ),
         "access-log": (
             "GET /public/test requests per second with the access log off and on, a pair of bars per server",
-            "What the access log costs: the lighter bar of each pair is the same server with its access log on.",
+            "What the access log costs: the lighter bar of each pair is the same server with its access log on; a "
+            "hatched bar was generator-bound, a lower bound, and a pair with one cannot show the log's cost.",
         ),
         "mix-and-match": (
             "Two panels: hello throughput of every framework on every server, and /lab/io and /lab/async-io at "
-            "100 users on a log axis with the ideal of 1,000 per second dotted",
+            "100 users on a log axis with the ideal of 1,000 per second dotted; each bar coloured by what runs "
+            "that view on that server: a process, a thread, a greenlet or an event loop",
             "Every framework on every interface: what a server and framework cost per request (left), and how "
-            "many waits each overlaps (right).",
+            "many waits each overlaps (right). The colour is what runs the view, per bar: gevent's greenlets "
+            "overlap Flask's blocking waits, and Django on an ASGI server runs its sync /lab/io in threads and "
+            "its async /lab/async-io on the loop.",
         ),
     }
     return known.get(stem, (stem, stem))
