@@ -4,16 +4,18 @@
     python -m benchmarks.timelines --lessons uvicorn-io,sync-1-io
     python -m benchmarks.timelines --out benchmarks/results/reference-timelines
     python -m benchmarks.timelines --report benchmarks/results/reference-timelines   # redraw from timelines.json
+    python -m benchmarks.timelines --report benchmarks/results/reference-timelines-mix --seconds 1.3  # one axis
 
 Each lesson starts its server, sends N requests to one /lab route at the same moment, and draws where each ran
 (harness/timeline.py): one lane per process and thread, a bar per request, the queue before it. Writes
-timelines.json and timeline-<lesson>.png.
+timelines.json and timeline-<lesson>.png, every timeline of the run on one time axis so that they compare by eye.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -113,14 +115,69 @@ LESSONS = {
 }
 
 
+# a first use of AnyIO in a server process imports its asyncio backend, which blocks the event loop meanwhile
+ANYIO_IMPORT = (
+    "the first use of AnyIO in the server process imports its asyncio backend (anyio._backends._asyncio), "
+    "20 to 45 ms during which the event loop runs nothing else; the clients' warm-up requests went to "
+    "/public/test, which does not use AnyIO, so this run paid it"
+)
+# what a reader will ask of a timeline, said under it
+NOTES = {
+    "uvicorn-threadpool": (
+        f"Why the first request starts 38 ms late though 40 threads are free: the route is a plain def, and at its "
+        f"first call to FastAPI's thread pool {ANYIO_IMPORT}. The pool starts empty, so each of the first 40 "
+        "requests then starts a thread of its own, a quarter of a millisecond apart; the other 10 wait for one."
+    ),
+    "uvicorn-cpu": (
+        f"The first request starts 19 ms late: {ANYIO_IMPORT}. Each later one starts later still (36, 62, 104 ms): "
+        "to hand the next request to a new thread the event loop needs the GIL back from the threads already "
+        "burning it, which the interpreter forces them to give up every 5 ms at best (sys.getswitchinterval())."
+    ),
+    "uvicorn-stream": (
+        "A stream's bar runs from its first event to its last as the client received them. The first arrives "
+        f"24 ms after the request: Starlette streams a response inside an AnyIO task group, and {ANYIO_IMPORT}."
+    ),
+}
+# 0 is when the clients' main thread noted their release, which a client's own thread can pass first
+BEFORE_ZERO = (
+    "A bar that starts a few milliseconds before 0: 0 is when the clients' main thread noted their release, and a "
+    "client's own thread can pass that moment first."
+)
+NOTES |= {
+    "gthread-io": BEFORE_ZERO,
+    "django-asgi-async-io": BEFORE_ZERO,
+    "gevent-io": (
+        "The starts spread over 25 ms, about a millisecond apart, though the clients sent within 10 ms: one process "
+        "reads and parses each request in turn before that request's greenlet reaches the wait."
+    ),
+}
+
+
+def shared_seconds(timelines: list[Timeline]) -> float:
+    """One time axis for every timeline of a run, so that they compare by eye: the last answer of all, rounded up
+    to a tenth of a second."""
+    last = max(request.answered for timeline in timelines for request in timeline.requests)
+    return math.ceil(last * 10) / 10
+
+
+def draw(timelines: list[Timeline], folder: Path, seconds: float | None = None) -> list[Path]:
+    """Every timeline of a run on one shared time axis (`seconds` long, if given and long enough), each with its
+    note."""
+    seconds = max(seconds or 0.0, shared_seconds(timelines))
+    return [timeline_chart(timeline, folder, seconds, NOTES.get(timeline.lesson, "")) for timeline in timelines]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.timelines", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--lessons", default=",".join(LESSONS), help=f"comma-separated: {', '.join(LESSONS)}")
     parser.add_argument("--out", type=Path, help="results folder (default benchmarks/results/timelines-<timestamp>)")
     parser.add_argument("--report", type=Path, metavar="FOLDER", help="redraw the charts of FOLDER/timelines.json")
+    parser.add_argument(
+        "--seconds", type=float, help="the time axis's end, to share another run's (default: this run's last answer)"
+    )
     arguments = parser.parse_args(argv)
     if arguments.report:
-        return redraw(arguments.report)
+        return redraw(arguments.report, arguments.seconds)
     chosen = arguments.lessons.split(",")
     if unknown := [lesson for lesson in chosen if lesson not in LESSONS]:
         parser.error(f"unknown --lessons {', '.join(unknown)}; choose from {', '.join(LESSONS)}")
@@ -133,14 +190,14 @@ def main(argv: list[str] | None = None) -> int:
         if lesson.server.missing():
             continue
         timeline = run_lesson(lesson)
-        chart = timeline_chart(timeline, folder)
         last = max(request.answered for request in timeline.requests)
         lanes = len({(request.pid, request.thread_id) for request in timeline.requests})
         print(
             f"{lesson_id:<20} {len(timeline.requests):>3} requests on {lanes:>2} lanes, last answered at {last:.2f} s"
         )
-        print(f"{'':<20} {chart}")
         timelines.append(timeline)
+    for chart in draw(timelines, folder, arguments.seconds) if timelines else []:
+        print(chart)
     document = {
         "environment": environment({"lessons": chosen}),
         "skipped": skipped,
@@ -152,14 +209,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def redraw(folder: Path) -> int:
+def redraw(folder: Path, seconds: float | None = None) -> int:
     """Draw a finished run's timelines again (after a change to the chart), without running a server."""
     source = folder / "timelines.json"
     if not source.is_file():
         print(f"--report {folder}: no timelines.json there", file=sys.stderr)
         return 2
-    for data in json.loads(source.read_text())["timelines"]:
-        print(timeline_chart(Timeline.from_dict(data), folder))
+    timelines = [Timeline.from_dict(data) for data in json.loads(source.read_text())["timelines"]]
+    for chart in draw(timelines, folder, seconds) if timelines else []:
+        print(chart)
     return 0
 
 
