@@ -71,8 +71,9 @@ def bound_patch() -> Patch:
 
 
 def hatch_as_bound(bar: Any) -> None:
-    """Hatch a bar in white over its own colour: the hatch takes its colour from the edge only when the edge is
-    set after the face (Patch.set_color sets the hatch to the face's colour, which draws it invisible)."""
+    """Hatch a bar in white over its own colour. Matplotlib 3.11 separated a hatch's colour from the edge's:
+    Patch.set_color sets the hatch's too, and a later set_edgecolor no longer changes it, so the hatch was drawn in
+    the bar's own colour, where no one could see it; the hatch colour is set on its own."""
     bar.set_hatch(GENERATOR_BOUND_HATCH)
     bar.set_edgecolor("white")
     bar.set_hatchcolor("white")
