@@ -116,10 +116,10 @@ def bound_runs(summaries: list[Summary], scenario: str) -> str:
     logged = [s for s in summaries if s.run.scenario == scenario and s.run.access_log and s.repeats]
     bound = sum(summary.generator_bound for summary in runs)
     said = (
-        f"{bound} of the {len(runs)} runs drawn were generator-bound (hatched): the load generator was the limit in "
+        f"{bound} of its {len(runs)} runs drawn were generator-bound (hatched): the load generator was the limit in "
         "at least one repeat, so those bars are lower bounds for their servers and rank nothing among themselves."
         if bound
-        else f"none of the {len(runs)} runs drawn was generator-bound."
+        else f"none of its {len(runs)} runs drawn was generator-bound."
     )
     if logged:
         said += (
