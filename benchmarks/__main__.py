@@ -19,10 +19,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from harness.measure import LoadOptions, cpu_split, measure, new_results_folder
+from harness.measure import RAW, LoadOptions, cpu_split, measure, new_results_folder
 from harness.report import write_report
 from harness.report.checks import checks
 from harness.report.environment import environment
+from harness.report.summary import Summary
 from harness.report.tables import terminal_table
 from harness.scenarios import SCENARIOS, SUITES, Run
 from launcher import CONFIGS, ToolNotFoundError, find_tool
@@ -47,7 +48,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per run (default 10)")
     parser.add_argument("--generator", choices=["locust", "wrk"], default="locust")
     parser.add_argument("--processes", type=int, metavar="N", help="Locust distributed: a master and N workers")
-    parser.add_argument("--out", type=Path, help="results folder (default benchmarks/results/<timestamp>)")
+    parser.add_argument(
+        "--out", type=Path, help="results folder (default benchmarks/results/<timestamp>): report on top, logs in raw/"
+    )
     parser.add_argument("--list", action="store_true", help="list configurations, scenarios and suites")
     parser.add_argument("--report", type=Path, metavar="FOLDER", help="redraw report and charts from results.json")
     arguments = parser.parse_args(argv)
@@ -94,6 +97,9 @@ def print_list() -> None:
 
 def redraw(folder: Path) -> int:
     """Write the report and charts again from a results.json."""
+    if not (folder / "results.json").is_file():
+        print(f"benchmarks: {folder} holds no results.json to redraw from", file=sys.stderr)
+        return 2
     document = json.loads((folder / "results.json").read_text())
     runs = [Run(r["server"], r["scenario"], r["users"], r["access_log"]) for r in document["runs"]]
     summaries = write_report(folder, runs, document["measurements"], document["environment"], document["skipped"])
@@ -101,26 +107,29 @@ def redraw(folder: Path) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the suite and write the report; exit 1 if a run failed outright, 2 if nothing could run."""
-    arguments = parse(argv)
-    if arguments.list:
-        print_list()
-        return 0
-    if arguments.report:
-        return redraw(arguments.report)
+@dataclass(frozen=True)
+class Compared:
+    """What a run of the suite left: its folder, a summary per run, and how many measurements failed."""
+
+    folder: Path
+    summaries: list[Summary]
+    errors: int
+
+
+def compare(arguments: argparse.Namespace) -> Compared | None:
+    """Measure the selected runs with a progress bar and write the report; None if nothing could run."""
     if arguments.generator == "wrk":
         try:
             find_tool("wrk", "apt-get install wrk, or use --generator locust")
         except ToolNotFoundError as error:
             print(f"benchmarks: {error}", file=sys.stderr)
-            return 2
+            return None
     selection = select(arguments)
     for reason in selection.skipped:
         print(reason)
     if not selection.runs:
         print("benchmarks: nothing to run with these options", file=sys.stderr)
-        return 2
+        return None
     folder = arguments.out or new_results_folder()
     folder.mkdir(parents=True, exist_ok=True)
     split = cpu_split(arguments.processes)
@@ -147,12 +156,26 @@ def main(argv: list[str] | None = None) -> int:
                     measurements.append(measure(run, repeat, options, folder).as_dict())
                 except (RuntimeError, OSError, ValueError) as error:
                     errors += 1
-                    tqdm.write(f"{run.key} #{repeat}: failed: {str(error).splitlines()[0]}")
+                    tqdm.write(f"{run.key} #{repeat}: failed: {str(error).splitlines()[0]} (logs in {folder / RAW})")
                 progress.update()
     summaries = write_report(folder, selection.runs, measurements, env, selection.skipped)
-    print("\n" + terminal_table(summaries, checks(summaries)))
-    print(f"\nreport: {folder / 'report.md'}")
-    return 1 if errors else 0
+    return Compared(folder, summaries, errors)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the suite and write the report; exit 1 if a run failed outright, 2 if nothing could run."""
+    arguments = parse(argv)
+    if arguments.list:
+        print_list()
+        return 0
+    if arguments.report:
+        return redraw(arguments.report)
+    compared = compare(arguments)
+    if compared is None:
+        return 2
+    print("\n" + terminal_table(compared.summaries, checks(compared.summaries)))
+    print(f"\nreport: {compared.folder / 'report.md'}")
+    return 1 if compared.errors else 0
 
 
 if __name__ == "__main__":

@@ -36,6 +36,9 @@ SATURATED = 0.9
 WORKERS_PLUGIN = "harness/locust_workers.py"
 # the time a load run may take beyond its duration (start-up, the last requests, writing the report)
 GRACE_SECONDS = 60
+# a results folder holds what a reader opens (report.md, results.json, the charts) at its top, and what only
+# a digger opens (server logs, SQLite lock files, Locust's logs, HTML reports and statistics) in this subfolder
+RAW = "raw"
 
 
 @dataclass(frozen=True)
@@ -212,17 +215,19 @@ def take_the_hold(server: RunningServer) -> None:
 
 
 def measure(run: Run, repeat: int, options: LoadOptions, folder: Path) -> Measurement:
-    """Start a fresh server, warm it up, load it for the run's duration and collect every figure."""
+    """Start a fresh server, warm it up, load it for the run's duration and collect every figure; the server's
+    and the generator's files go in `folder`/raw/."""
     split = cpu_split(options.processes)
     scenario = SCENARIOS[run.scenario]
-    prefix = folder / f"{run.key}-r{repeat}"
+    raw = raw_folder(folder)
+    prefix = raw / f"{run.key}-r{repeat}"
     with ExitStack() as stack:
         env = dict(scenario.server_env)
         if scenario.redis:
             # on the generator's cores: the server's core is the one being measured
             env["LOCK_URL"] = stack.enter_context(run_redis(cpus=split.generator)).url
         server = stack.enter_context(
-            run_server(config(run.server), env, folder=folder, cpus=split.server, access_log=run.access_log)
+            run_server(config(run.server), env, folder=raw, cpus=split.server, access_log=run.access_log)
         )
         warm_up(server.url, run)
         if scenario.wrk_script == "merge.lua" and not config(run.server).baseline:
@@ -259,3 +264,10 @@ def new_results_folder(name: str = "", base: Path | None = None) -> Path:
     folder = (base or ROOT / "benchmarks" / "results") / (name + time.strftime("%Y%m%d-%H%M%S"))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def raw_folder(folder: Path) -> Path:
+    """`folder`/raw/, created: where a run's logs, lock files and Locust reports go, apart from the report."""
+    raw = folder / RAW
+    raw.mkdir(parents=True, exist_ok=True)
+    return raw

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,11 +52,33 @@ def test_a_short_run_writes_results_report_and_charts(tmp_path: Path) -> None:
     ]:
         assert (tmp_path / chart).read_bytes().startswith(b"\x89PNG")
         assert f"]({chart})" in sections[scenario]
+    # what a reader opens at the top; what the servers and Locust left behind in raw/
+    assert {path.suffix for path in tmp_path.iterdir() if path.is_file()} == {".md", ".json", ".png"}
+    raw = {path.name for path in (tmp_path / "raw").iterdir()}
+    assert {"hello-uvicorn-u50-r1.html", "hello-uvicorn-u50-r1.json", "hello-uvicorn-u50-r1.locust.log"} <= raw
+    assert any(name.startswith("uvicorn-") and name.endswith(".lock.sqlite3") for name in raw)
     assert "| uvicorn | 50 |" in sections["merge"]
     assert "busy POST /merge (409, SQLite)" in sections["checks"]
     # a caption says how many of the scenario's runs the generator bounded
     assert "of its 2 runs" in sections["hello"]
     assert "checks:" in finished.stdout
+
+
+@pytest.mark.parametrize("reference", ["reference", "reference-lock"])
+def test_a_committed_reference_run_is_redrawn_from_its_results(reference: str, tmp_path: Path) -> None:
+    shutil.copy(ROOT / "benchmarks" / "results" / reference / "results.json", tmp_path)
+    command = [sys.executable, "-m", "benchmarks", "--report", str(tmp_path)]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert "## Checks" in (tmp_path / "report.md").read_text()
+    assert (tmp_path / "throughput-hello.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_folder_without_results_is_refused_in_one_line(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "benchmarks", "--report", str(tmp_path)]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 2
+    assert finished.stderr.strip().splitlines() == [f"benchmarks: {tmp_path} holds no results.json to redraw from"]
 
 
 def test_the_mix_suite_writes_its_table_and_chart(tmp_path: Path) -> None:
