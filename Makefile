@@ -47,12 +47,16 @@ serve: install
 	done
 	@$(BIN)/honcho start
 
-## demo: both apps, the contract suite against each, a 3-minute comparison with charts (benchmarks/results/)
+## demo: the lesson, measured here: the contract's smoke set against both apps, 100 requests waiting on I/O on
+## one event loop, one sync worker and make serve's sync workers, a blocking call in async def, and 100 open
+## event streams; it ends with what they showed, each with its chart. Under three minutes on 2 cores, the first
+## install included; report and charts in benchmarks/results/demo-<timestamp>/, logs in its raw/
 demo: install
 	@$(BIN)/python -m benchmarks.demo
 
-## bench: every server configuration, 3 repeats (BENCH_ARGS="--suite demo --repeats 1", see --help), then
-## the open streams each server holds (STREAMS_ARGS="--counts 1,10,100", see python -m benchmarks.streams --help)
+## bench: every server configuration, 3 repeats, then the checks of what our code costs beside the bare
+## frameworks (BENCH_ARGS="--suite demo --repeats 1", see --help), then the open streams each server holds
+## (STREAMS_ARGS="--counts 1,10,100", see python -m benchmarks.streams --help); the comparisons' logs in raw/
 bench: install
 	@$(BIN)/python -m benchmarks $(BENCH_ARGS)
 	@$(BIN)/python -m benchmarks.streams $(STREAMS_ARGS)

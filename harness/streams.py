@@ -115,11 +115,19 @@ def merge(url: str, number: int) -> tuple[str, float] | None:
     return f"{response.json()['fencing_token']}-started", sent
 
 
-def run_one(config: ServerConfig, streams: int, hold_seconds: float, merge_every: float, folder: Path) -> StreamsRun:
-    """One fresh server with `streams` held open for `hold_seconds`."""
+def run_one(
+    config: ServerConfig,
+    streams: int,
+    hold_seconds: float,
+    merge_every: float,
+    folder: Path,
+    *,
+    env: dict[str, str] | None = None,
+) -> StreamsRun:
+    """One fresh server with `streams` held open for `hold_seconds`; `env` adds to the server's SERVER_ENV."""
     split = cpu_split()
     began = time.monotonic()
-    with run_server(config, SERVER_ENV, folder=folder, cpus=split.server) as server:
+    with run_server(config, {**SERVER_ENV, **(env or {})}, folder=folder, cpus=split.server) as server:
         before = tree_rss(server.pid)
         holder_command = [sys.executable, "-m", "harness.streamholders", server.url, str(streams)]
         holder_command += ["--connect-seconds", str(10 + streams / 250)]
@@ -182,12 +190,18 @@ def run_one(config: ServerConfig, streams: int, hold_seconds: float, merge_every
 
 
 def run_server_counts(
-    config: ServerConfig, counts: list[int], hold_seconds: float, merge_every: float, folder: Path
+    config: ServerConfig,
+    counts: list[int],
+    hold_seconds: float,
+    merge_every: float,
+    folder: Path,
+    *,
+    env: dict[str, str] | None = None,
 ) -> list[StreamsRun]:
     """Every N in turn, until the server holds fewer streams than asked: its ceiling."""
     runs = []
     for streams in counts:
-        measured = run_one(config, streams, hold_seconds, merge_every, folder)
+        measured = run_one(config, streams, hold_seconds, merge_every, folder, env=env)
         runs.append(measured)
         if measured.held < streams:
             break

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from launcher import ROOT
+from launcher.catalog import GUNICORN_SYNC_N
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.slow
@@ -62,6 +63,57 @@ def test_a_short_run_writes_results_report_and_charts(tmp_path: Path) -> None:
     # a caption says how many of the scenario's runs the generator bounded
     assert "of its 2 runs" in sections["hello"]
     assert "checks:" in finished.stdout
+
+
+def test_the_demo_prints_its_lesson_from_its_own_figures_and_keeps_the_logs_apart(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "benchmarks.demo", "--duration", "2", "--out", str(tmp_path)]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+
+    lines = finished.stdout.splitlines()
+    assert lines[0].startswith("make demo: how many requests that wait on I/O one event loop serves")
+    # the progress of each part, then the lesson; the harness's checks are make bench's
+    assert [line[:4] for line in lines if line[:2] in {"1/", "2/", "3/"}] == ["1/3 ", "2/3 ", "3/3 "]
+    assert not [line for line in lines if "[not measured]" in line or "[inconclusive]" in line or "checks:" in line]
+    lesson = lines[next(i for i, line in enumerate(lines) if line.startswith("What this run measured")) :]
+    text = "\n".join(lesson)
+    # each figure is the run's own: the event loop's I/O waits as results.json has them, the streams as streams.json
+    results = json.loads((tmp_path / "results.json").read_text())
+    rps = {measurement["run"]: measurement["rps"] for measurement in results["measurements"]}
+    assert set(rps) == {
+        "iowait-uvicorn-u100",
+        "iowait-gunicorn-sync-w1-u100",
+        f"iowait-{GUNICORN_SYNC_N.id}-u100",
+        "blocking-uvicorn-u20",
+    }
+    assert f"one event loop (FastAPI on Uvicorn, 1 worker) served {rps['iowait-uvicorn-u100']:,.0f} requests" in text
+    assert f"one sync worker (Flask on Gunicorn) served {rps['iowait-gunicorn-sync-w1-u100']:.1f} requests" in text
+    assert "a blocking call in async def" in text
+    held = {run["server"]: run for run in json.loads((tmp_path / "streams" / "streams.json").read_text())["runs"]}
+    assert f"one event loop held {held['uvicorn']['held']:,} of 100 and answered" in text
+    assert "one sync worker held 1 of 100 and answered no hello" in text
+    # every chart the lesson names is there, at the top of the folder or of its streams/ folder
+    charts = [line.split("chart: ")[1] for line in lesson if "chart: " in line]
+    assert [Path(chart).name for chart in charts] == ["throughput-iowait.png", "throughput-blocking.png", "streams.png"]
+    for chart in charts:
+        assert (ROOT / chart).read_bytes().startswith(b"\x89PNG")
+
+    top = {path.name for path in tmp_path.iterdir()}
+    assert {"report.md", "results.json", "throughput-iowait.png", "streams", "raw"} <= top
+    assert not [name for name in top if name.endswith((".log", ".sqlite3", ".html"))]
+    assert {path.name for path in (tmp_path / "streams").iterdir()} == {"report.md", "streams.json", "streams.png"}
+    raw = {path.name for path in (tmp_path / "raw").iterdir()}
+    assert {"contract-asgi.log", "contract-wsgi.log", "iowait-uvicorn-u100-r1.html"} <= raw
+    # the report is redrawn from the demo's results.json as from any other run's
+    redrawn = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--report", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert redrawn.returncode == 0, redrawn.stdout + redrawn.stderr
+    assert "iowait-uvicorn-u100" in redrawn.stdout
 
 
 @pytest.mark.parametrize("reference", ["reference", "reference-lock"])
