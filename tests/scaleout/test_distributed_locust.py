@@ -32,7 +32,7 @@ def test_processes_2_runs_two_workers_and_adds_up_their_figures(tmp_path: Path) 
     assert measurement["failures"] == 0
     # the harness takes the hold first, so every POST /merge of the run is a 409; each worker prints its own
     # count of them when it stops (the master runs no users), and the master's figures hold both
-    lines = MERGE_LINE.findall((tmp_path / "merge-uvicorn-u50-r1.locust.log").read_text())
+    lines = MERGE_LINE.findall((tmp_path / "raw" / "merge-uvicorn-u50-r1.locust.log").read_text())
     refused_per_worker = [int(refused) for accepted, refused, overlaps in lines]
     assert len(refused_per_worker) == 2
     assert all(refused > 0 for refused in refused_per_worker)
