@@ -111,7 +111,7 @@ def rate(summary: Summary | None) -> str:
     at_once = round(summary.rps * WAIT_MS / 1000)
     bound = " at least (the load generator was the limit)" if summary.generator_bound else ""
     figure = f"{summary.rps:,.0f}" if summary.rps >= 100 else f"{summary.rps:.1f}"
-    return f"{figure} requests a second{bound}, so about {at_once:,} wait{'s' * (at_once != 1)} at once"
+    return f"{figure} a second{bound}, about {at_once:,} wait{'s' * (at_once != 1)} at once"
 
 
 def stream_line(run: StreamsRun | None, who: str) -> str:
@@ -119,7 +119,7 @@ def stream_line(run: StreamsRun | None, who: str) -> str:
     if run is None:
         return f"{who}: not measured"
     if run.hello_ok == 0:
-        hello = f"answered no hello meanwhile ({run.hello_failed} waited {HELLO_TIMEOUT:g} s and gave up)"
+        hello = f"answered no hello meanwhile ({run.hello_failed} waited {HELLO_TIMEOUT:g} s each and gave up)"
     else:
         hello = f"answered {run.hello_ok:,} hellos meanwhile, p99 {run.hello_p99_ms or 0:,.1f} ms"
     return f"{who} held {run.held:,} of {run.requested:,} and {hello}"
@@ -139,14 +139,14 @@ def lesson(folder: Path, summaries: list[Summary], held: list[StreamsRun], durat
     users = blocking.run.users if blocking else 0
     return [
         f"What this run measured, in {seconds:.0f} s (everything is in {shown(folder)}/):",
-        f"  {IO_USERS} users at once, each request waiting {WAIT_MS} ms on I/O (GET /lab/io):",
+        f"  {IO_USERS} users at once, each request waiting {WAIT_MS} ms on I/O (GET /lab/io); requests served:",
         f"     one event loop (FastAPI on Uvicorn, 1 worker) served {rate(iowait[UVICORN.id])}",
         f"     one sync worker (Flask on Gunicorn) served {rate(iowait[GUNICORN_SYNC_1.id])}",
         f"     {SYNC_WORKERS} sync workers (Flask on Gunicorn, as make serve runs it) served "
         + rate(iowait[GUNICORN_SYNC_N.id]),
         chart(folder / "throughput-iowait.png"),
         f"  {users} users, a blocking call in async def (time.sleep in FastAPI on Uvicorn, GET /lab/blocking):",
-        f"     one event loop served {rate(blocking)}: while time.sleep runs, the loop serves no one",
+        f"     one event loop served {rate(blocking)}: time.sleep stops it for everyone",
         chart(folder / "throughput-blocking.png"),
         f"  {STREAMS} open event streams (GET /merge/events) while a client asks GET /public/test:",
         f"     {stream_line(stream(UVICORN.id), 'one event loop')}",
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = arguments.out or new_results_folder("demo-")
     folder.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
-    print("make demo: how many requests that wait on I/O one event loop serves, and one sync worker, measured here")
+    print("make demo: what one event loop and one sync worker do with requests that wait, measured on this machine")
     print(f"     in three parts, about a minute on 2 cores; everything goes to {shown(folder)}/")
     try:
         if not check_contract(folder):

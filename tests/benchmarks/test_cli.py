@@ -71,7 +71,7 @@ def test_the_demo_prints_its_lesson_from_its_own_figures_and_keeps_the_logs_apar
     assert finished.returncode == 0, finished.stdout + finished.stderr
 
     lines = finished.stdout.splitlines()
-    assert lines[0].startswith("make demo: how many requests that wait on I/O one event loop serves")
+    assert lines[0].startswith("make demo: what one event loop and one sync worker do with requests that wait")
     # the progress of each part, then the lesson; the harness's checks are make bench's
     assert [line[:4] for line in lines if line[:2] in {"1/", "2/", "3/"}] == ["1/3 ", "2/3 ", "3/3 "]
     assert not [line for line in lines if "[not measured]" in line or "[inconclusive]" in line or "checks:" in line]
@@ -86,8 +86,8 @@ def test_the_demo_prints_its_lesson_from_its_own_figures_and_keeps_the_logs_apar
         f"iowait-{GUNICORN_SYNC_N.id}-u100",
         "blocking-uvicorn-u20",
     }
-    assert f"one event loop (FastAPI on Uvicorn, 1 worker) served {rps['iowait-uvicorn-u100']:,.0f} requests" in text
-    assert f"one sync worker (Flask on Gunicorn) served {rps['iowait-gunicorn-sync-w1-u100']:.1f} requests" in text
+    assert f"one event loop (FastAPI on Uvicorn, 1 worker) served {rps['iowait-uvicorn-u100']:,.0f} a second" in text
+    assert f"one sync worker (Flask on Gunicorn) served {rps['iowait-gunicorn-sync-w1-u100']:.1f} a second" in text
     assert "a blocking call in async def" in text
     held = {run["server"]: run for run in json.loads((tmp_path / "streams" / "streams.json").read_text())["runs"]}
     assert f"one event loop held {held['uvicorn']['held']:,} of 100 and answered" in text
