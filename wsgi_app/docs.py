@@ -5,12 +5,14 @@ Compare with asgi_app/docs.py: flask-openapi3 writes the document; both serve th
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from flask import Blueprint, render_template_string
-from flask_openapi3 import OpenAPI
+from flask_openapi3 import OpenAPI, Schema
 from pydantic import BaseModel
 
+from common.models import HTTPError, ValidationErrorBody
 from common.settings import Settings
 from common.swagger_ui import SWAGGER_CSS, SWAGGER_FAVICON, SWAGGER_JS, SWAGGER_UI_URL, swagger_ui_directory
 
@@ -42,9 +44,33 @@ const ui = SwaggerUIBundle({
 """
 
 
+SCHEMA_REF = "#/components/schemas/{model}"
+# FastAPI's description of the answer a route returns, where the route gives none of its own
+SUCCESS_DESCRIPTION = "Successful Response"
+# the error bodies documented() names; flask-openapi3 puts a model's schema in the document only where an answer
+# is the bare model, which would describe it by its status's reason phrase ("Conflict") instead of ours
+ERROR_BODIES = (HTTPError, ValidationErrorBody)
+
+
 def documented(errors: dict[int, tuple[type[BaseModel], str]]) -> dict[Any, Any]:
-    """Turn a table of error answers from common.models into flask-openapi3's `responses`."""
-    return {status: model for status, (model, _text) in errors.items()}
+    """Turn a table of error answers from common.models into flask-openapi3's `responses`, descriptions kept."""
+    return {
+        status: {
+            "description": text,
+            "content": {"application/json": {"schema": {"$ref": SCHEMA_REF.format(model=model.__name__)}}},
+        }
+        for status, (model, text) in errors.items()
+    }
+
+
+def _successes_described_as_fastapi_does(document: dict[str, Any]) -> dict[str, Any]:
+    """Describe a route's own answer as FastAPI does, where flask-openapi3 wrote its status's reason phrase."""
+    for path_item in document["paths"].values():
+        for operation in path_item.values():
+            for status, answer in operation["responses"].items():
+                if status.startswith("2") and answer["description"] == HTTPStatus(int(status)).phrase:
+                    answer["description"] = SUCCESS_DESCRIPTION
+    return document
 
 
 def _without_phantom_422s(document: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +96,9 @@ def init_app(app: OpenAPI, settings: Settings) -> None:
     """Serve `/openapi.json`, `/docs` and the Swagger UI files at FastAPI's URLs; none of them is in the document."""
     docs = Blueprint("docs", __name__, static_folder=swagger_ui_directory(), static_url_path=SWAGGER_UI_URL)
 
-    document = _without_null_security_schemes(_without_phantom_422s(app.api_doc))
+    for model in ERROR_BODIES:
+        app.components_schemas[model.__name__] = Schema(**model.model_json_schema(ref_template=SCHEMA_REF))
+    document = _without_null_security_schemes(_without_phantom_422s(_successes_described_as_fastapi_does(app.api_doc)))
 
     @docs.get("/openapi.json")
     def openapi_document() -> dict[str, Any]:
