@@ -142,7 +142,7 @@ def lesson(folder: Path, summaries: list[Summary], held: list[StreamsRun], durat
         f"  {IO_USERS} users at once, each request waiting {WAIT_MS} ms on I/O (GET /lab/io); requests served:",
         f"     one event loop (FastAPI on Uvicorn, 1 worker) served {rate(iowait[UVICORN.id])}",
         f"     one sync worker (Flask on Gunicorn) served {rate(iowait[GUNICORN_SYNC_1.id])}",
-        f"     {SYNC_WORKERS} sync workers (Flask on Gunicorn, as make serve runs it) served "
+        f"     {SYNC_WORKERS} sync workers (Flask on Gunicorn, make serve on 2 cores) served "
         + rate(iowait[GUNICORN_SYNC_N.id]),
         chart(folder / "throughput-iowait.png"),
         f"  {users} users, a blocking call in async def (time.sleep in FastAPI on Uvicorn, GET /lab/blocking):",
