@@ -65,14 +65,17 @@ async def start_merge(
 
 
 @router.get("/merge", responses=documented(models.MERGE_STATUS_ERRORS))
-async def merge_status(request: Request) -> MergeStatus:
+async def merge_status(response: Response, request: Request) -> MergeStatus:
     """Tell whether the shared resource is held, by which branch, and for how long."""
+    # live state: with no Cache-Control, a cache may keep the answer for a freshness lifetime of its own guess
+    response.headers["Cache-Control"] = "no-store"
     return merges.status(await get_merge_lock(request).status())
 
 
 @router.get("/merge/history", responses=documented(models.MERGE_HISTORY_ERRORS))
-async def merge_history(query: HistoryParameters, request: Request) -> MergeHistory:
+async def merge_history(query: HistoryParameters, response: Response, request: Request) -> MergeHistory:
     """List the most recent merges, newest first, as the ledger recorded them."""
+    response.headers["Cache-Control"] = "no-store"  # live state, as GET /merge
     return merges.history(await get_merge_lock(request).history(query.limit))
 
 

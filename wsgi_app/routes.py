@@ -60,15 +60,18 @@ def start_merge(
 
 
 @api.get("/merge", responses={200: MergeStatus, **documented(models.MERGE_STATUS_ERRORS)})
-def merge_status() -> dict[str, Any]:
+def merge_status() -> tuple[dict[str, Any], dict[str, str]]:
     """Tell whether the shared resource is held, by which branch, and for how long."""
-    return merges.status(get_merge_lock().status()).model_dump()
+    # live state: with no Cache-Control, a cache may keep the answer for a freshness lifetime of its own guess
+    headers = {"Cache-Control": "no-store"}
+    return merges.status(get_merge_lock().status()).model_dump(), headers
 
 
 @api.get("/merge/history", responses={200: MergeHistory, **documented(models.MERGE_HISTORY_ERRORS)})
-def merge_history(query: models.HistoryQuery) -> dict[str, Any]:
+def merge_history(query: models.HistoryQuery) -> tuple[dict[str, Any], dict[str, str]]:
     """List the most recent merges, newest first, as the ledger recorded them."""
-    return merges.history(get_merge_lock().history(query.limit)).model_dump(mode="json")
+    headers = {"Cache-Control": "no-store"}  # live state, as GET /merge
+    return merges.history(get_merge_lock().history(query.limit)).model_dump(mode="json"), headers
 
 
 @api.get(

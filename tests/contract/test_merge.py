@@ -9,9 +9,20 @@ from datetime import datetime
 from typing import Any
 from unittest.mock import ANY
 
+import httpx
+import pytest
+
 from tests.support.api import ApiClient, race
 
 FREE = {"busy": False, "branch_name": None, "retry_after": None, "fencing_token": None}
+# the headers that say what an answer is and who may keep a copy; the others (date, server, framing) are the server's
+ANSWER_HEADERS = ("content-type", "cache-control", "expires", "etag", "last-modified")
+
+
+def answer(response: httpx.Response) -> dict[str, Any]:
+    """The status, the headers that say what the answer is and who may keep it, and the JSON body (None if empty)."""
+    headers = {name: response.headers[name] for name in ANSWER_HEADERS if name in response.headers}
+    return {"status": response.status_code, **headers, "json": response.json() if response.content else None}
 
 
 def newest_merge(api: ApiClient) -> dict[str, Any]:
@@ -56,6 +67,40 @@ def test_status_shows_the_holder_and_then_the_free_resource(api: ApiClient) -> N
 
     api.wait_until_free()
     assert api.merge_status().json() == FREE
+
+
+# live state: REDbot found both answers open to every cache, kept for a freshness lifetime the cache would guess
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/merge", FREE),
+        ("HEAD", "/merge", None),
+        ("GET", "/merge/history", {"merges": ANY}),
+        ("HEAD", "/merge/history", None),
+    ],
+)
+def test_no_cache_stores_the_live_state(api: ApiClient, method: str, path: str, body: dict[str, Any] | None) -> None:
+    response = api.http.request(method, path)
+    assert answer(response) == {
+        "status": 200,
+        "content-type": "application/json",
+        "cache-control": "no-store",
+        "json": body,
+    }
+
+
+def test_the_other_merge_answers_leave_caching_to_http(api: ApiClient) -> None:
+    # a 202, a 409 or a 422 is not stored without a Cache-Control that allows it: no header is needed there
+    accepted = api.start_merge("feature/cached")
+    assert answer(accepted) == {"status": 202, "content-type": "application/json", "json": ANY}
+    assert answer(api.start_merge("feature/refused")) == {
+        "status": 409,
+        "content-type": "application/json",
+        "json": ANY,
+    }
+    invalid = api.http.get("/merge/history", params={"limit": "0"})
+    assert answer(invalid) == {"status": 422, "content-type": "application/json", "json": ANY}
+    api.wait_until_free()
 
 
 def test_merge_is_refused_with_409_and_retry_after_while_held(api: ApiClient) -> None:
