@@ -99,44 +99,32 @@ MOST_SCREENS = 5.5  # "about four screens" of prose, with the figures and code b
 # its reason: a page that grows past its most is cut, or given more on purpose; one that has become short
 # enough leaves the list
 LONG_PAGES = {
-    "pitfalls/index.html": (
-        9.0,
-        "four pitfalls, each with its reproduction, its don't and do and its timeline, "
-        "compared in one table at the end",
-    ),
-    "load-testing/index.html": (
+    "concurrency/index.html": (
         6.5,
-        "a locustfile read through, then the web UI, headless runs and reading the numbers: one tool, start to end",
+        "the lesson's pictures: ten timelines in tabs, the diagram of the loop and its thread pool, the arithmetic",
     ),
-    "streams/index.html": (6.5, "the three long-lived routes on both apps, each with its code on both sides"),
+    "pitfalls/index.html": (
+        8.3,
+        "four pitfalls, each with its reproduction, its don't and do and its timeline, after the table of the four",
+    ),
+    "streams/index.html": (6.3, "the three long-lived routes on both apps, each with its code on both sides"),
     "mix-and-match/index.html": (
-        7.5,
+        7.2,
         "the table and chart of every framework on every server, with the contract's exceptions row by row",
     ),
-    "running/index.html": (7.0, "every way to start the apps, with both servers' settings files"),
-    "results/waiting/index.html": (9.0, "the run's own report, scenario by scenario, every table and chart as written"),
-    "results/hello-and-merge/index.html": (10.5, "the run's own report, scenario by scenario, and its checks"),
-    "results/wrk/index.html": (7.5, "the run's own report, then the ceilings run that explains its raw rows"),
+    "running/index.html": (6.8, "every way to start the apps, with both servers' settings files"),
+    "results/waiting/index.html": (7.0, "the run's own report for the waiting scenarios, with its charts"),
     "many/hostile-input/index.html": (
-        9.5,
+        7.3,
         "the table of what each server answers before the app, which its test reads from the page, "
         "and the rules that follow from it",
     ),
     "many/scale-out/index.html": (
-        11.0,
+        6.3,
         "one set-up run three ways (Redis, a lock per instance, Locust distributed), each with its output",
     ),
-    "reference/contract-suite/index.html": (
-        6.5,
-        "reference: how the suite starts servers, what it covers, how to point it at any server",
-    ),
-    "reference/faults/index.html": (11.0, "reference: one section per fault, each with its test and figures"),
-    "reference/fuzzing/index.html": (10.0, "reference: the fuzzers' settings, what they found and the runs"),
-    "reference/limits/index.html": (9.0, "reference: one section per limit of each server, with nginx in front"),
-    "reference/soak/index.html": (
-        7.5,
-        "reference: the soak, its run, and the leak it found with the run before the fix",
-    ),
+    "reference/faults/index.html": (8.8, "reference: one section per fault, each with its test and figures"),
+    "reference/limits/index.html": (7.3, "reference: one section per limit of each server, with nginx in front"),
 }
 
 

@@ -3,7 +3,7 @@
 Each entry names a class of request that a server answers itself, before the app sees it, so that no
 app code can make the two answers the same. The differential test still requires the same status for
 each; only the body is not compared, and it counts how many examples each entry excused.
-docs/many/hostile-input.md shows this file and the figures of a run.
+docs/many/hostile-input.md shows this file.
 """
 
 from __future__ import annotations

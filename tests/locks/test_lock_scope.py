@@ -78,7 +78,7 @@ def test_memory_lock_is_one_per_process() -> None:
 
 
 def test_the_memory_pitfall_script_shows_what_docs_lock_md_says() -> None:
-    # docs/lock.md runs docs_src/memory_pitfall.sh and shows its output: one SQLite file lets exactly one of
+    # docs/lock-backends.md runs docs_src/memory_pitfall.sh and shows its output: one SQLite file lets exactly one of
     # 20 concurrent merges in across two Gunicorn workers; memory:// lets each worker grant its own
     finished = subprocess.run(
         ["bash", "docs_src/memory_pitfall.sh"],
