@@ -22,8 +22,8 @@ def watch_the_loop(slow_seconds: float) -> None:
     loop = asyncio.get_running_loop()
     loop.set_debug(True)
     loop.slow_callback_duration = slow_seconds
-    # asyncio logs "Executing <Task ...> took 2.003 seconds" as a warning of its "asyncio" logger, which no
-    # server configures: give it the app's handler, so that the line lands beside the app's own
+    # asyncio logs "Executing <Task ...> took 2.060 seconds" (a real one: docs/pitfalls.output.txt) as a warning of
+    # its "asyncio" logger, which no server configures: give it the app's handler, so the line lands beside the app's
     logging.getLogger("asyncio").handlers = logging.getLogger("asgi_app").handlers
     logging.getLogger("asyncio").setLevel(logging.WARNING)
 
