@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
 from common import merges
-from common.events import PING, WATCHED_MERGES, LedgerWatch, MergeEvent, status_event
+from common.events import WATCHED_MERGES, Heartbeat, LedgerWatch, MergeEvent, status_event
 from common.lock import AsyncMergeLock, LockUnavailableError
 from common.models import MergeStatus
 from common.settings import Settings
@@ -30,23 +29,27 @@ class EventHub:
         self.merge_lock = merge_lock
         self.poll_seconds = settings.events_poll_seconds
         self.heartbeat_seconds = settings.events_heartbeat_seconds
-        self.streams: set[asyncio.Queue[MergeEvent]] = set()
+        self.queues: set[asyncio.Queue[MergeEvent]] = set()  # one per open stream
         self.watcher: asyncio.Task[None] | None = None
         self.watching = asyncio.Event()  # set once the watcher has its baseline: no change before it is missed
 
     async def subscribe(self) -> asyncio.Queue[MergeEvent]:
         """A queue that receives every change from now on; the watcher starts with the first stream."""
         queue: asyncio.Queue[MergeEvent] = asyncio.Queue()
-        self.streams.add(queue)
+        self.queues.add(queue)
         if self.watcher is None or self.watcher.done():
             self.watching.clear()
             self.watcher = asyncio.create_task(self.watch(), name="merge-events-watcher")
         await self.watching.wait()
         return queue
 
+    def unsubscribe(self, queue: asyncio.Queue[MergeEvent]) -> None:
+        """Stop handing changes to this queue."""
+        self.queues.discard(queue)
+
     async def watch(self) -> None:
         """Read the ledger every poll interval while a stream is open; one read, one serialization per change."""
-        watch, last_sent = LedgerWatch(), time.monotonic()
+        watch, heartbeat = LedgerWatch(), Heartbeat(self.heartbeat_seconds)
         try:
             while True:
                 try:
@@ -56,14 +59,13 @@ class EventHub:
                     logger.warning("merge events: the lock cannot be read: %s", error)
                     changes = []
                 self.watching.set()
-                if not self.streams:
+                outgoing = heartbeat.outgoing(changes)
+                # no lock around the queues: nothing else runs on the loop between this check and the return
+                if not self.queues:
+                    self.watcher = None  # the next stream starts a new watcher
                     return
-                if not changes and time.monotonic() - last_sent >= self.heartbeat_seconds:
-                    changes = [PING]
-                if changes:
-                    last_sent = time.monotonic()
-                for queue in self.streams:
-                    for event in changes:
+                for queue in self.queues:
+                    for event in outgoing:
                         queue.put_nowait(event)
                 await asyncio.sleep(self.poll_seconds)
         finally:
@@ -74,13 +76,14 @@ class EventHub:
         try:
             yield status_event(status)
             while True:
+                # no timeout: Starlette learns that the client left by itself, even if the watcher has failed
                 event = await queue.get()  # a change, or the hub's heartbeat
                 if not event.told_by(status):
                     yield event.data
         finally:
             # Starlette cancels this generator when the client goes away (it listens for http.disconnect)
-            self.streams.discard(queue)
-            logger.debug("merge events: a stream closed, %d open in this worker", len(self.streams))
+            self.unsubscribe(queue)
+            logger.debug("merge events: a stream closed, %d open in this worker", len(self.queues))
 
 
 async def open_stream(hub: EventHub) -> AsyncIterator[bytes]:
@@ -89,7 +92,7 @@ async def open_stream(hub: EventHub) -> AsyncIterator[bytes]:
     try:
         status = merges.status(await hub.merge_lock.status())
     except BaseException:
-        hub.streams.discard(queue)
+        hub.unsubscribe(queue)
         raise
     return hub.stream(queue, status)
 

@@ -12,6 +12,7 @@ ledger read per interval, not ten thousand.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -98,6 +99,23 @@ class MergeEvent:
 # worker process, not one per stream (at 10,000 streams, a timeout per stream per event was the cost that
 # showed: benchmarks/results/reference-streams/)
 PING = MergeEvent(0, False, HEARTBEAT, heartbeat=True)
+
+
+@dataclass
+class Heartbeat:
+    """When the streams of an idle hub are due a `PING`: `seconds` after the hub last sent them anything."""
+
+    seconds: float
+    last_sent: float = field(default_factory=time.monotonic)
+
+    def outgoing(self, changes: list[MergeEvent]) -> list[MergeEvent]:
+        """What the hub sends after a look at the ledger: its changes, else `PING` if the streams are due one."""
+        now = time.monotonic()
+        if not changes and now - self.last_sent >= self.seconds:
+            changes = [PING]
+        if changes:
+            self.last_sent = now
+        return changes
 
 
 def merge_event(record: MergeRecord) -> MergeEvent:

@@ -9,15 +9,15 @@ client went away only when a write fails: at the next event or heartbeat.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Iterator
+from queue import Empty, Queue
 
 from flask_openapi3 import OpenAPI
 
 from common import merges
-from common.events import PING, WATCHED_MERGES, LedgerWatch, MergeEvent, status_event
+from common.events import PING, WATCHED_MERGES, Heartbeat, LedgerWatch, MergeEvent, status_event
 from common.lock import LockUnavailableError, MergeLock
 from common.models import MergeStatus
 from common.settings import Settings
@@ -32,32 +32,32 @@ class EventHub:
         self.merge_lock = merge_lock
         self.poll_seconds = settings.events_poll_seconds
         self.heartbeat_seconds = settings.events_heartbeat_seconds
-        self.streams: set[queue.Queue[MergeEvent]] = set()
+        self.queues: set[Queue[MergeEvent]] = set()  # one per open stream
         self.guard = threading.Lock()  # the set is shared by the watcher and every stream's thread
         self.watcher: threading.Thread | None = None
         self.watching = threading.Event()  # set once the watcher has its baseline: no change before it is missed
 
-    def subscribe(self) -> queue.Queue[MergeEvent]:
+    def subscribe(self) -> Queue[MergeEvent]:
         """A queue that receives every change from now on; the watcher starts with the first stream."""
-        stream: queue.Queue[MergeEvent] = queue.Queue()
+        queue: Queue[MergeEvent] = Queue()
         with self.guard:
-            self.streams.add(stream)
+            self.queues.add(queue)
             if self.watcher is None or not self.watcher.is_alive():
                 self.watching.clear()
                 # a daemon thread: a worker that is shutting down does not wait for it
                 self.watcher = threading.Thread(target=self.watch, name="merge-events-watcher", daemon=True)
                 self.watcher.start()
         self.watching.wait()
-        return stream
+        return queue
 
-    def unsubscribe(self, stream: queue.Queue[MergeEvent]) -> None:
-        """Stop handing changes to this stream."""
+    def unsubscribe(self, queue: Queue[MergeEvent]) -> None:
+        """Stop handing changes to this queue."""
         with self.guard:
-            self.streams.discard(stream)
+            self.queues.discard(queue)
 
     def watch(self) -> None:
         """Read the ledger every poll interval while a stream is open; one read, one serialization per change."""
-        watch, last_sent = LedgerWatch(), time.monotonic()
+        watch, heartbeat = LedgerWatch(), Heartbeat(self.heartbeat_seconds)
         try:
             while True:
                 try:
@@ -67,47 +67,45 @@ class EventHub:
                     logger.warning("merge events: the lock cannot be read: %s", error)
                     changes = []
                 self.watching.set()
-                if not changes and time.monotonic() - last_sent >= self.heartbeat_seconds:
-                    changes = [PING]
-                if changes:
-                    last_sent = time.monotonic()
+                outgoing = heartbeat.outgoing(changes)
+                # under the guard: a stream that subscribes after this check sees no watcher and starts one
                 with self.guard:
-                    if not self.streams:
-                        self.watcher = None
+                    if not self.queues:
+                        self.watcher = None  # the next stream starts a new watcher
                         return
-                    for stream in self.streams:
-                        for event in changes:
-                            stream.put_nowait(event)
+                    for queue in self.queues:
+                        for event in outgoing:
+                            queue.put_nowait(event)
                 time.sleep(self.poll_seconds)
         finally:
             self.watching.set()  # a subscriber waiting on a watcher that failed must not wait forever
 
-    def stream(self, stream: queue.Queue[MergeEvent], status: MergeStatus) -> Iterator[bytes]:
+    def stream(self, queue: Queue[MergeEvent], status: MergeStatus) -> Iterator[bytes]:
         """One stream's bytes: the status event, then each change and each of the hub's heartbeats."""
         try:
             yield status_event(status)
             while True:
                 try:
-                    event = stream.get(timeout=2 * self.heartbeat_seconds)  # a change, or the hub's heartbeat
-                except queue.Empty:
+                    event = queue.get(timeout=2 * self.heartbeat_seconds)  # a change, or the hub's heartbeat
+                except Empty:
                     event = PING  # the watcher is gone (it failed): the stream still learns if its client left
                 if not event.told_by(status):
                     yield event.data
         finally:
             # the server closes the iterable when a write fails (the client went away) or the worker stops
-            self.unsubscribe(stream)
-            logger.debug("merge events: a stream closed, %d open in this worker", len(self.streams))
+            self.unsubscribe(queue)
+            logger.debug("merge events: a stream closed, %d open in this worker", len(self.queues))
 
 
 def open_stream(hub: EventHub) -> Iterator[bytes]:
     """Subscribe, then read the status: a merge that starts in between is in the queue, not lost."""
-    stream = hub.subscribe()
+    queue = hub.subscribe()
     try:
         status = merges.status(hub.merge_lock.status())
     except BaseException:
-        hub.unsubscribe(stream)
+        hub.unsubscribe(queue)
         raise
-    return hub.stream(stream, status)
+    return hub.stream(queue, status)
 
 
 def init_app(app: OpenAPI, settings: Settings) -> None:

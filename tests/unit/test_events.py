@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
 from hypothesis import given
 from hypothesis import strategies as st
 
-from common.events import HEARTBEAT, PING, LedgerWatch, MergeEvent, encode_event
+from common.events import HEARTBEAT, PING, Heartbeat, LedgerWatch, MergeEvent, encode_event
 from common.lock import MergeRecord
 from common.models import MergeStatus
 
@@ -105,3 +106,16 @@ def test_the_heartbeat_is_news_to_every_stream() -> None:
     busy = MergeStatus(busy=True, branch_name="b", retry_after=1.0, fencing_token=9)
     assert PING.told_by(busy) is False
     assert PING.data == HEARTBEAT
+
+
+def test_an_idle_hub_sends_a_ping_once_the_heartbeat_is_due() -> None:
+    due, not_due = Heartbeat(seconds=0), Heartbeat(seconds=3600)
+    assert due.outgoing([]) == [PING]
+    assert not_due.outgoing([]) == []
+
+
+def test_a_change_goes_out_alone_and_puts_the_next_ping_off() -> None:
+    heartbeat = Heartbeat(seconds=3600, last_sent=time.monotonic() - 7200)  # long overdue
+    change = MergeEvent(1, True, b"event: merge-started\n\n")
+    assert heartbeat.outgoing([change]) == [change]
+    assert heartbeat.outgoing([]) == []  # the change was news enough: the next ping is an hour away
