@@ -12,6 +12,7 @@ import logging
 import time
 from datetime import UTC, datetime
 
+from common import merge_log
 from common.http import MERGE_IN_PROGRESS
 from common.lock import (
     RENEWALS_PER_LEASE,
@@ -23,11 +24,24 @@ from common.lock import (
     MergeRecord,
     Outcome,
 )
+from common.merge_log import (
+    EndNotRecorded,
+    LeaseLost,
+    LeaseRenewed,
+    MergeDone,
+    MergeEnded,
+    MergeEvent,
+    MergeFencedOff,
+    MergeStarted,
+    Since,
+    Unrenewed,
+)
 from common.models import MergeAccepted, MergeHistory, MergeStatus, MergeSummary
 
 
 class MergeRun:
-    """One running merge: when it next renews its lease, whether it still holds it, and the lines it logs."""
+    """One running merge: when it next renews its lease, whether it still holds it, and the lines it logs
+    (common/merge_log.py)."""
 
     def __init__(self, lease: Lease, lease_seconds: float, logger: logging.Logger) -> None:
         self.lease = lease
@@ -36,13 +50,13 @@ class MergeRun:
         self.lease_seconds = lease_seconds
         self.renewal_sent = time.monotonic()
         # the last moment the store vouched for the lease from: its grant, then each renewal that held, as sent
-        self.vouched_at, self.vouched_by = lease.granted_at, "its grant"
+        self.vouched_at: float = lease.granted_at
+        self.vouched_by: Since = "its grant"
         self.deadline = time.monotonic() + lease.merge_seconds
         self.outcome: Outcome = "released"
         self.over = False
-        logger.info(
-            "merge of %r started (fencing token %d): %.1f s, renewing its %.1f s lease every %.2f s",
-            *(lease.branch_name, lease.fencing_token, lease.merge_seconds, lease_seconds, self.renew_every),
+        self._log(
+            MergeStarted(lease.branch_name, lease.fencing_token, lease.merge_seconds, lease_seconds, self.renew_every)
         )
 
     def next_wait(self) -> float | None:
@@ -64,39 +78,38 @@ class MergeRun:
         if problem is not None:
             # no longer the holder: stop acting as one, and say so; the fence refuses what a late write would do
             self.outcome, self.over = "lease lost", True
-            self._log(logging.WARNING, "lost its lease %s: %s", self.unrenewed(), problem)
+            self._log(LeaseLost(self.lease.branch_name, self.lease.fencing_token, self.unrenewed(), problem))
         else:
             self.vouched_at, self.vouched_by = self.renewal_sent, "its last renewal"
-            self._log(logging.DEBUG, "renewed its lease")
+            self._log(LeaseRenewed(self.lease.branch_name, self.lease.fencing_token))
             self.over = time.monotonic() >= self.deadline
 
-    def unrenewed(self) -> str:
-        """How long since the store last vouched for the lease, "1.342 s after its last renewal" (as sent) or
-        "after its grant": a lease runs out only after a whole lease of that, so a merge refused sooner met a
+    def unrenewed(self) -> Unrenewed:
+        """How long since the store last vouched for the lease: since its last renewal that held (as sent), or
+        since its grant; a lease runs out only after a whole lease of that, so a merge refused sooner met a
         broken lock, or a store it could not reach, which its line names"""
-        return f"{time.monotonic() - self.vouched_at:.3f} s after {self.vouched_by}"
+        return Unrenewed(round(time.monotonic() - self.vouched_at, 3), self.vouched_by)
 
     def done(self) -> None:
         """Log that the work is over, before its end is written: once written, another merge may start at once,
         and this worker's next line (how the end was recorded) can come after that merge's first"""
-        self._log(logging.INFO, "done: %s, writing its end", self.outcome)
+        self._log(MergeDone(self.lease.branch_name, self.lease.fencing_token, self.outcome))
 
     def ended(self, recorded: Outcome) -> Outcome:
         """Log how the ledger recorded the end."""
         if recorded == "fenced off":
-            self._log(logging.WARNING, "ended: fenced off, a newer merge had started (%s)", self.unrenewed())
+            self._log(MergeFencedOff(self.lease.branch_name, self.lease.fencing_token, self.unrenewed()))
         else:
-            self._log(logging.INFO, "ended: %s", recorded)
+            self._log(MergeEnded(self.lease.branch_name, self.lease.fencing_token, recorded))
         return recorded
 
     def end_failed(self, error: LockUnavailableError) -> None:
         """Log an end the store could not take: the merge runs after its answer was sent, so nobody gets a 503."""
-        self._log(logging.WARNING, "ended, but its end was not recorded: %s", error)
+        self._log(EndNotRecorded(self.lease.branch_name, self.lease.fencing_token, str(error)))
 
-    def _log(self, level: int, what: str, *args: object) -> None:
-        """Log a line about this merge: "merge of 'x' (fencing token 7) " and what happened."""
-        prefix = "merge of %r (fencing token %d) "
-        self.logger.log(level, prefix + what, self.lease.branch_name, self.lease.fencing_token, *args, stacklevel=2)
+    def _log(self, event: MergeEvent) -> None:
+        """Log a line about this merge, worded by common/merge_log.py, at its event's level."""
+        self.logger.log(event.level, merge_log.message(event), stacklevel=2)
 
 
 # --8<-- [start:drivers]
