@@ -5,7 +5,6 @@ renewal, the loss, the refusal) and by the ledger; drawn as one timeline.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -16,18 +15,16 @@ from typing import Any
 
 import httpx
 
+from common import merge_log
+from common.merge_log import LeaseLost, LeaseRenewed, MergeEnded, MergeFencedOff, MergeStarted, events_in
 from launcher import RunningServer, StillWaitingError, run_server, wait_for
 from launcher.catalog import UVICORN_W2
 
 LEASE_SECONDS = 1.0
 MERGE_SECONDS = 2.5
 PAUSE_SECONDS = 2.0  # /lab/blocking's longest stall: twice the lease
-# "DEBUG:    12:00:00.123 [asgi_app 4242] merge of 'x' (fencing token 7) renewed its lease"
-EVENT = re.compile(
-    r"(?P<clock>\d\d):(?P<minutes>\d\d):(?P<seconds>\d\d\.\d{3}) \[asgi_app (?P<pid>\d+)\] "
-    r"merge of '(?P<branch>[^']+)' (?:started \(fencing token (?P<started>\d+)\)"
-    r"|\(fencing token (?P<token>\d+)\) (?P<what>renewed|lost|ended: [\w ]+))"
-)
+# the merge's lines the timeline draws (common/merge_log.py), each named by its event's kind in pause.json
+DRAWN = (MergeStarted, LeaseRenewed, LeaseLost, MergeEnded, MergeFencedOff)
 
 
 @dataclass
@@ -54,19 +51,13 @@ class PauseRun:
         return asdict(self)
 
 
-def seconds_of_day(match: re.Match[str]) -> float:
-    """A log line's time of day, in seconds."""
-    return int(match["clock"]) * 3600 + int(match["minutes"]) * 60 + float(match["seconds"])
-
-
 def read_events(log: str) -> list[tuple[float, Event]]:
-    """Every merge event of the log, with its time of day."""
-    found = []
-    for match in EVENT.finditer(log):
-        token = int(match["started"] or match["token"])
-        kind = "started" if match["started"] else match["what"]
-        found.append((seconds_of_day(match), Event(0.0, int(match["pid"]), token, kind)))
-    return found
+    """Every merge event of the log that the timeline draws, with its time of day."""
+    return [
+        (logged.seconds_of_day, Event(0.0, logged.pid, logged.event.fencing_token, logged.event.kind))
+        for logged in events_in(log)
+        if isinstance(logged.event, DRAWN)
+    ]
 
 
 def connection_to(url: str, pid: int) -> httpx.Client:
@@ -128,7 +119,7 @@ def run(folder: Path) -> PauseRun:
                 paused_at = clock_now()
                 client.get("/lab/blocking", params={"ms": int(PAUSE_SECONDS * 1000)})
                 resumed_at = clock_now()
-                wait_for(lambda: "ended: fenced off" in server.log(), 10, "the paused merge's refused end")
+                wait_for(lambda: fenced_off(server.log()), 10, "the paused merge's refused end")
             except StillWaitingError as error:
                 failed = f"; the presses stopped: {press_failed[0]!r}" if press_failed else ""
                 raise StillWaitingError(f"{error}{failed}; the merges logged:\n{merge_lines(server.log())}") from None
@@ -149,9 +140,14 @@ def run(folder: Path) -> PauseRun:
     return result
 
 
+def fenced_off(log: str) -> bool:
+    """Whether a merge of this log had its end refused."""
+    return any(isinstance(logged.event, MergeFencedOff) for logged in events_in(log))
+
+
 def merge_lines(log: str) -> str:
     """The lines of a server's log that speak of a merge, or of a worker that died."""
-    return "\n".join(line for line in log.splitlines() if "merge of" in line or "died" in line)
+    return "\n".join(line for line in log.splitlines() if merge_log.parse(line) is not None or "died" in line)
 
 
 def _holder_or_none(server: RunningServer, fencing_token: int) -> int | None:

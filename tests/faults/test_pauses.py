@@ -12,7 +12,6 @@ SIGSTOP on `gunicorn -w 2`, and on a Uvicorn and a Gunicorn sharing one Redis wh
 from __future__ import annotations
 
 import itertools
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -26,12 +25,13 @@ import pytest
 import redis
 
 from common.lock.redis import SOCKET_TIMEOUT_SECONDS
+from common.merge_log import END_EVENTS, LeaseLost, MergeDone, MergeEnded, MergeFencedOff, MergeStarted, events_in
 from harness.pause import connection_to
 from launcher import RunningServer, run_server, wait_for
 from launcher.catalog import GUNICORN_SYNC_1, GUNICORN_SYNC_2, UVICORN, UVICORN_W2
 from tests.support.api import ApiClient
 from tests.support.figures import RecordFigure
-from tests.support.probes import LOST_ITS_LEASE, REDIS_TIMED_OUT, UNRENEWED, stopped
+from tests.support.probes import REDIS_TIMED_OUT, stopped
 
 pytestmark = pytest.mark.slow
 
@@ -45,15 +45,6 @@ HAMMER_SECONDS = 7.0
 # workers) two threads could both be caught so, and then nobody pressed where a successor could be granted
 # (seen once in CI: the paused merge ended "released", its lease lapsed with no contender); four make it unlikely
 HAMMER_THREADS = 4
-# the apps' own lines: "INFO:     12:00:00.123 [asgi_app 4242] merge of 'x' started (fencing token 7): ..."
-MERGE_LINE = re.compile(
-    r"(?P<time>\d\d:\d\d:\d\d\.\d{3}) \[(?:asgi|wsgi)_app (?P<pid>\d+)\] merge of '(?P<branch>[^']+)' "
-    r"(?:started \(fencing token (?P<started>\d+)\)"
-    r"|\(fencing token (?P<token>\d+)\) (?P<what>ended: \w[\w ]*|done|lost))"
-)
-# a merge's last word when it was refused: "... (fencing token 7) lost its lease 1.042 s after its last renewal: ..."
-# or "... (fencing token 7) ended: fenced off, a newer merge had started (1.318 s after its last renewal)"
-UNRENEWED_LINE = re.compile(rf"\(fencing token (?P<token>\d+)\) [^\n]*?{UNRENEWED}")
 # how far a merge's own count may fall short of the lease it lost with the lock still right: the print rounds to the
 # millisecond, Redis ends a lease to the millisecond, and SQLite's and Redis's leases run on the wall clock, which
 # NTP may slew by half a millisecond a second against the monotonic count (a clock stepped forward takes leases
@@ -136,9 +127,9 @@ def running_merge(setup: Setup) -> tuple[int, int, str]:
     status = httpx.get(f"{setup.servers[0].url}/merge", timeout=5).json()  # the servers share one lock
     if status["busy"]:
         for server in setup.servers:
-            for match in MERGE_LINE.finditer(server.log()):
-                if match["started"] == str(status["fencing_token"]):
-                    return int(match["pid"]), status["fencing_token"], server.url
+            for logged in events_in(server.log()):
+                if isinstance(logged.event, MergeStarted) and logged.event.fencing_token == status["fencing_token"]:
+                    return logged.pid, status["fencing_token"], server.url
     raise LookupError("no merge is running")
 
 
@@ -173,21 +164,22 @@ def overlaps(intervals: list[tuple[int, Any, Any]]) -> list[tuple[int, int]]:
     return [(a[0], b[0]) for a, b in itertools.pairwise(intervals) if a[2] > b[1]]
 
 
-def logged_intervals(log: str) -> list[tuple[int, str, str]]:
+def logged_intervals(log: str) -> list[tuple[int, float, float]]:
     """Each merge as its own log lines tell it: from "started" to "done", the moment its work was over, for a merge
     whose end the ledger then recorded as released; a merge whose end was fenced off or not recorded did no work
     after its start that the resource accepted. ("ended: released" comes after the end is written, when another
     worker may already have started the next merge: a pause between the two lines is not an overlap.)"""
-    started: dict[int, str] = {}
-    done: dict[int, str] = {}
+    started: dict[int, float] = {}
+    done: dict[int, float] = {}
     released: set[int] = set()
-    for match in MERGE_LINE.finditer(log):
-        if match["started"]:
-            started[int(match["started"])] = match["time"]
-        elif match["what"] == "done":
-            done[int(match["token"])] = match["time"]
-        elif match["what"] == "ended: released":
-            released.add(int(match["token"]))
+    for logged in events_in(log):
+        event = logged.event
+        if isinstance(event, MergeStarted):
+            started[event.fencing_token] = logged.seconds_of_day
+        elif isinstance(event, MergeDone):
+            done[event.fencing_token] = logged.seconds_of_day
+        elif isinstance(event, MergeEnded) and event.outcome == "released":
+            released.add(event.fencing_token)
     return [(token, started[token], done[token] if token in released else started[token]) for token in sorted(started)]
 
 
@@ -217,9 +209,10 @@ def test_a_paused_holder_never_makes_two_merges_run_at_once(
     # what the lock promises a holder: it loses its lease only once it has gone a whole lease without a renewal
     # that held; a merge that did not end released says, in its last word, how long it went
     unrenewed: dict[int, float] = {}
-    for match in UNRENEWED_LINE.finditer(log):
-        # its first word on it, when it learnt: a fenced-off end comes later and counts the end's write too
-        unrenewed.setdefault(int(match["token"]), float(match["seconds"]))
+    for logged in events_in(log):
+        if isinstance(logged.event, LeaseLost | MergeFencedOff):
+            # its first word on it, when it learnt: a fenced-off end comes later and counts the end's write too
+            unrenewed.setdefault(logged.event.fencing_token, logged.event.unrenewed.seconds)
     not_released = [token for token, ended in outcomes.items() if ended != "released"]
     for token in not_released:
         assert token in unrenewed, (f"merge {token} ended {outcomes[token]!r} and logged no count", log[-3000:])
@@ -241,8 +234,9 @@ def test_a_paused_holder_never_makes_two_merges_run_at_once(
         assert outcome in {"fenced off", "lease lost"}, (outcomes, hammer.statuses.count(0), log[-3000:])
         # why it lost it: its lease had run out, or, on a machine this busy, the renewal could not reach the
         # store in time
-        assert re.search(rf"\(fencing token {paused_token}\) {LOST_ITS_LEASE}", log), log[-3000:]
-        assert f"(fencing token {paused_token}) ended: {outcome}" in log
+        said = [logged.event for logged in events_in(log) if logged.event.fencing_token == paused_token]
+        assert any(isinstance(event, LeaseLost) for event in said), log[-3000:]
+        assert any(isinstance(event, MergeEnded | MergeFencedOff) and event.outcome == outcome for event in said), said
         # the merges after it are held to the promise above, like every other: released, unless the machine
         # stalled one for a lease
 
@@ -270,7 +264,8 @@ def every_end_logged(api: ApiClient, setup: Setup) -> list[dict[str, Any]] | Non
     merge logs its end after the ledger has it"""
     log = setup.logs()
     merges: list[dict[str, Any]] = api.merge_history(limit=100).json()["merges"]
-    return merges if all(f"(fencing token {merge['fencing_token']}) ended" in log for merge in merges) else None
+    ended = {logged.event.fencing_token for logged in events_in(log) if isinstance(logged.event, END_EVENTS)}
+    return merges if all(merge["fencing_token"] in ended for merge in merges) else None
 
 
 def _running_or_none(setup: Setup) -> tuple[int, int, str] | None:

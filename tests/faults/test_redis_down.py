@@ -8,7 +8,6 @@ way round: Redis answers, but the app is stopped while it waits, and wakes past 
 
 from __future__ import annotations
 
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -17,11 +16,12 @@ import pytest
 import redis
 
 from common.lock.redis import SOCKET_TIMEOUT_SECONDS
+from common.merge_log import EndNotRecorded, LeaseLost
 from launcher import ServerConfig, run_redis, run_server, wait_for
 from launcher.catalog import GUNICORN_SYNC_1, GUNICORN_SYNC_2, UVICORN
 from tests.support.api import ApiClient
 from tests.support.figures import RecordFigure
-from tests.support.probes import LOST_ITS_LEASE, REDIS_TIMED_OUT, REDIS_UNAVAILABLE, merge_holder_pid, stopped
+from tests.support.probes import REDIS_TIMED_OUT, REDIS_UNAVAILABLE, merge_holder_pid, merge_said, stopped
 
 pytestmark = pytest.mark.slow
 
@@ -60,12 +60,18 @@ def test_redis_down_answers_503_and_recovers_on_its_own(
 
         # the merge that began before the outage cannot renew its lease: it stops acting as the holder at
         # its next renewal, says why, then cannot record its end either; the worker carries on serving
-        lost = re.compile(
-            rf"merge of 'fault/before-outage' \(fencing token 1\) {LOST_ITS_LEASE}Redis lock unavailable: "
+        lost = wait_for(
+            lambda: merge_said(server.log(), LeaseLost, "fault/before-outage"),
+            MERGE_SECONDS + 10,
+            "the merge to say that it lost its lease",
         )
-        wait_for(lambda: lost.search(server.log()), MERGE_SECONDS + 10, "the merge to say that it lost its lease")
-        not_recorded = "merge of 'fault/before-outage' (fencing token 1) ended, but its end was not recorded"
-        wait_for(lambda: not_recorded in server.log(), MERGE_SECONDS + 10, "the merge to say its end was not recorded")
+        assert lost.fencing_token == 1
+        assert lost.problem.startswith("Redis lock unavailable: "), lost
+        wait_for(
+            lambda: merge_said(server.log(), EndNotRecorded, "fault/before-outage"),
+            MERGE_SECONDS + 10,
+            "the merge to say its end was not recorded",
+        )
         assert "Traceback" not in server.log()
         assert api.public_test().status_code == 200
 
@@ -137,8 +143,10 @@ def test_a_redis_restart_without_persistence_forgets_the_lease_and_the_fence(red
         redis_process.start()
         second = api.start_merge("fault/second")
         assert (second.status_code, second.json()["fencing_token"]) == (202, first)
-        lost = re.compile(rf"merge of 'fault/first' \(fencing token 1\) {LOST_ITS_LEASE}its lease had run out")
-        wait_for(lambda: lost.search(server.log()), 5, "the first merge to learn that its lease is gone")
+        lost = wait_for(
+            lambda: merge_said(server.log(), LeaseLost, "fault/first"), 5, "the first merge to learn its lease is gone"
+        )
+        assert (lost.fencing_token, lost.problem) == (1, "its lease had run out")
 
 
 # --8<-- [end:the-lease-is-lost]

@@ -1,25 +1,23 @@
-"""What the fault tests observe in real processes (worker pids, requests the server has read), and a stop."""
+"""What the fault tests observe in real processes (worker pids, what a merge logged, requests the server has read),
+and a stop."""
 
 from __future__ import annotations
 
 import http.client
 import json
 import os
-import re
 import signal
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from common.http import LOCK_UNAVAILABLE
+from common.merge_log import MergeEvent, MergeStarted, events_in
 
-# how long a merge had gone without a renewal that held, as it says when refused (common/merges.py): "1.042 s after
-# its last renewal", "0.334 s after its grant"
-UNRENEWED = r"(?P<seconds>\d+\.\d{3}) s after its (?P<since>grant|last renewal)"
-# how a merge says that it lost its lease: "... lost its lease 1.042 s after its last renewal: its lease had run out"
-LOST_ITS_LEASE = rf"lost its lease {UNRENEWED}: "
+EventT = TypeVar("EventT", bound=MergeEvent)
+
 # the detail of the 503 the apps answer when Redis cannot be used (asgi_app/errors.py, wsgi_app/errors.py), and the
 # one a process gets that waited on Redis past its socket timeout
 REDIS_UNAVAILABLE = f"{LOCK_UNAVAILABLE}Redis lock unavailable: "
@@ -28,9 +26,19 @@ REDIS_TIMED_OUT = f"{REDIS_UNAVAILABLE}Timeout reading from "
 
 def merge_holder_pid(log: str, branch_name: str) -> int | None:
     """The pid of the worker that logged the start of this branch's merge, or None before it has."""
-    # the apps' log lines carry the worker's pid: "INFO:     [asgi_app 4242] merge of 'x' started: ..."
-    match = re.search(rf"\[(?:asgi|wsgi)_app (\d+)\] merge of {re.escape(repr(branch_name))} started", log)
-    return int(match.group(1)) if match else None
+    # the apps' log lines carry the worker's pid (common/logs.py)
+    for logged in events_in(log):
+        if isinstance(logged.event, MergeStarted) and logged.event.branch_name == branch_name:
+            return logged.pid
+    return None
+
+
+def merge_said(log: str, kind: type[EventT], branch_name: str) -> EventT | None:
+    """The first event of this kind that this branch's merge logged (common/merge_log.py), or None before it has."""
+    for logged in events_in(log):
+        if isinstance(logged.event, kind) and logged.event.branch_name == branch_name:
+            return logged.event
+    return None
 
 
 def worker_pids(master_pid: int) -> set[int]:

@@ -5,18 +5,17 @@ a lease that ran out from a lock that took it early."""
 from __future__ import annotations
 
 import logging
-import re
 import time
 
 import pytest
 
+from common import merge_log
 from common.lock.memory import MemoryLock
+from common.merge_log import LeaseLost
 from common.merges import MergeRun
-from tests.support.probes import LOST_ITS_LEASE
 
 LEASE_SECONDS = 0.2
 PAUSE_SECONDS = 0.3  # a lease and a half
-LOST = re.compile(rf"{LOST_ITS_LEASE}its lease had run out")
 logger = logging.getLogger("test_merge_run")
 
 
@@ -25,11 +24,16 @@ def renew(merge: MergeRun, lock: MemoryLock) -> None:
     merge.renewed(lock.renew(merge.lease))
 
 
+def lost_leases(caplog: pytest.LogCaptureFixture) -> list[LeaseLost]:
+    """What the merge said when it lost its lease, read back from the captured log lines."""
+    said = [merge_log.parse(record.getMessage()) for record in caplog.records]
+    return [event for event in said if isinstance(event, LeaseLost)]
+
+
 def lost_after(caplog: pytest.LogCaptureFixture, since: str) -> float:
-    found = LOST.search(caplog.text)
-    assert found, caplog.text
-    assert found["since"] == since
-    return float(found["seconds"])
+    (lost,) = lost_leases(caplog)
+    assert (lost.problem, lost.unrenewed.since) == ("its lease had run out", since)
+    return lost.unrenewed.seconds
 
 
 def test_a_pause_longer_than_the_lease_loses_it_and_the_merge_says_after_how_long(
@@ -40,12 +44,12 @@ def test_a_pause_longer_than_the_lease_loses_it_and_the_merge_says_after_how_lon
     time.sleep(LEASE_SECONDS / 4)  # so that a count from the grant would come out longer than one from the renewal
     renewing = time.monotonic()
     renew(merge, lock)
-    assert "lost its lease" not in caplog.text
+    assert lost_leases(caplog) == []
     time.sleep(PAUSE_SECONDS)  # the pause: no renewal for a lease and a half
     renew(merge, lock)
     assert (merge.outcome, merge.over) == ("lease lost", True)
     # counted from the last renewal that held, not from the grant (the print rounds to the millisecond)
-    assert LEASE_SECONDS <= lost_after(caplog, "last renewal") <= time.monotonic() - renewing + 0.001
+    assert LEASE_SECONDS <= lost_after(caplog, "its last renewal") <= time.monotonic() - renewing + 0.001
 
 
 def test_the_count_starts_at_the_grant_not_when_the_merge_begins(caplog: pytest.LogCaptureFixture) -> None:
@@ -57,4 +61,4 @@ def test_the_count_starts_at_the_grant_not_when_the_merge_begins(caplog: pytest.
     merge = MergeRun(lease, LEASE_SECONDS, logger)
     renew(merge, lock)
     assert merge.outcome == "lease lost"
-    assert lost_after(caplog, "grant") >= PAUSE_SECONDS - 0.001  # the print rounds to the millisecond
+    assert lost_after(caplog, "its grant") >= PAUSE_SECONDS - 0.001  # the print rounds to the millisecond
