@@ -22,6 +22,7 @@ SITE_UPSTREAM = "server 127.0.0.1:8000;"
 ACCESS_LOG_FORMAT = "'$msec $request_time $status $request_method $uri $upstream_addr'"
 
 
+# --8<-- [start:site_config]
 def site_config(listen_port: int, upstream_urls: list[str]) -> str:
     """deploy/nginx.conf with our own port in place of 8080 and our upstreams in place of 127.0.0.1:8000."""
     text = SITE_CONFIG.read_text()
@@ -30,6 +31,7 @@ def site_config(listen_port: int, upstream_urls: list[str]) -> str:
             raise RuntimeError(f"{SITE_CONFIG} no longer says {expected!r} exactly once; update launcher/nginx.py")
     servers = "\n    ".join(f"server {urlsplit(url).netloc};" for url in upstream_urls)
     return text.replace(SITE_LISTEN, f"listen {HOST}:{listen_port};").replace(SITE_UPSTREAM, servers)
+    # --8<-- [end:site_config]
 
 
 def main_config(folder: Path, site_path: Path, access_log: bool) -> str:

@@ -29,6 +29,7 @@ def lab_answer(ms: int) -> dict[str, object]:
     return {"waited_ms": ms, "pid": ANY, "thread": ANY, "thread_id": ANY, "started_at": ANY, "ended_at": ANY}
 
 
+# --8<-- [start:judge]
 def judge(response: ResponseContextManager, expected: Mapping[int, object]) -> bool:
     """Mark `response` a success if its status is one of `expected` with exactly that status's JSON body.
 
@@ -53,3 +54,4 @@ def judge(response: ResponseContextManager, expected: Mapping[int, object]) -> b
         return False
     response.success()
     return True
+    # --8<-- [end:judge]

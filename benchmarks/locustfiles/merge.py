@@ -107,6 +107,7 @@ class MergeCrowdUser(FastHttpUser):
     def on_start(self) -> None:
         self.branch_name = f"load-test/user-{next(user_numbers)}"
 
+    # --8<-- [start:task]
     @task
     def start_merge(self) -> None:
         accepted = {"message": "merge in progress", "branch_name": self.branch_name, "fencing_token": ANY}
@@ -150,6 +151,7 @@ class MergeCrowdUser(FastHttpUser):
             exception=OverlappingHoldsError("a merge was accepted while another merge held the shared resource"),
             context={},
         )
+        # --8<-- [end:task]
 
 
 @events.test_start.add_listener
