@@ -27,8 +27,7 @@ class EventHub:
 
     def __init__(self, merge_lock: AsyncMergeLock, settings: Settings) -> None:
         self.merge_lock = merge_lock
-        self.poll_seconds = settings.events_poll_seconds
-        self.heartbeat_seconds = settings.events_heartbeat_seconds
+        self.settings = settings  # how often the watcher reads the ledger, and how long an idle stream waits
         self.queues: set[asyncio.Queue[MergeEvent]] = set()  # one per open stream
         self.watcher: asyncio.Task[None] | None = None
         self.watching = asyncio.Event()  # set once the watcher has its baseline: no change before it is missed
@@ -49,14 +48,13 @@ class EventHub:
 
     async def watch(self) -> None:
         """Read the ledger every poll interval while a stream is open; one read, one serialization per change."""
-        watch, heartbeat = LedgerWatch(), Heartbeat(self.heartbeat_seconds)
+        watch, heartbeat = LedgerWatch(), Heartbeat(self.settings.events_heartbeat_seconds)
         try:
             while True:
                 try:
                     changes = watch.changes(await self.merge_lock.history(WATCHED_MERGES))
                 except LockUnavailableError as error:
-                    # the streams stay open: their next event comes once the store is back
-                    logger.warning("merge events: the lock cannot be read: %s", error)
+                    logger.warning("merge events: the lock cannot be read, the streams wait for it: %s", error)
                     changes = []
                 self.watching.set()
                 outgoing = heartbeat.outgoing(changes)
@@ -67,7 +65,7 @@ class EventHub:
                 for queue in self.queues:
                     for event in outgoing:
                         queue.put_nowait(event)
-                await asyncio.sleep(self.poll_seconds)
+                await asyncio.sleep(self.settings.events_poll_seconds)
         finally:
             self.watching.set()  # a subscriber waiting on a watcher that failed must not wait forever
 

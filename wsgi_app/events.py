@@ -30,8 +30,7 @@ class EventHub:
 
     def __init__(self, merge_lock: MergeLock, settings: Settings) -> None:
         self.merge_lock = merge_lock
-        self.poll_seconds = settings.events_poll_seconds
-        self.heartbeat_seconds = settings.events_heartbeat_seconds
+        self.settings = settings  # how often the watcher reads the ledger, and how long an idle stream waits
         self.queues: set[Queue[MergeEvent]] = set()  # one per open stream
         self.guard = threading.Lock()  # the set is shared by the watcher and every stream's thread
         self.watcher: threading.Thread | None = None
@@ -57,14 +56,13 @@ class EventHub:
 
     def watch(self) -> None:
         """Read the ledger every poll interval while a stream is open; one read, one serialization per change."""
-        watch, heartbeat = LedgerWatch(), Heartbeat(self.heartbeat_seconds)
+        watch, heartbeat = LedgerWatch(), Heartbeat(self.settings.events_heartbeat_seconds)
         try:
             while True:
                 try:
                     changes = watch.changes(self.merge_lock.history(WATCHED_MERGES))
                 except LockUnavailableError as error:
-                    # the streams stay open: their next event comes once the store is back
-                    logger.warning("merge events: the lock cannot be read: %s", error)
+                    logger.warning("merge events: the lock cannot be read, the streams wait for it: %s", error)
                     changes = []
                 self.watching.set()
                 outgoing = heartbeat.outgoing(changes)
@@ -76,7 +74,7 @@ class EventHub:
                     for queue in self.queues:
                         for event in outgoing:
                             queue.put_nowait(event)
-                time.sleep(self.poll_seconds)
+                time.sleep(self.settings.events_poll_seconds)
         finally:
             self.watching.set()  # a subscriber waiting on a watcher that failed must not wait forever
 
@@ -85,8 +83,8 @@ class EventHub:
         try:
             yield status_event(status)
             while True:
-                try:
-                    event = queue.get(timeout=2 * self.heartbeat_seconds)  # a change, or the hub's heartbeat
+                try:  # a change, or the hub's heartbeat
+                    event = queue.get(timeout=2 * self.settings.events_heartbeat_seconds)
                 except Empty:
                     event = PING  # the watcher is gone (it failed): the stream still learns if its client left
                 if not event.told_by(status):
