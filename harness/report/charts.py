@@ -12,7 +12,7 @@ from matplotlib.patches import Patch
 
 from harness.pause import PauseRun
 from harness.report import style
-from harness.report.summary import Summary, find, measures_async_views
+from harness.report.summary import Summary, find, lab_ms, measures_async_views, throughput_rows
 from harness.scenarios import MIX, SCENARIOS
 from harness.streams import StreamsRun
 from harness.timeline import Timeline
@@ -29,12 +29,6 @@ def users_label(summary: Summary) -> str:
     return f"{summary.run.server} · {users} user{'s' if users != 1 else ''}"
 
 
-def lab_ms(scenario: str) -> int | None:
-    """What each request of a /lab scenario spends, or None (a results.json older than a rename: unknown)."""
-    known = SCENARIOS.get(scenario)
-    return known.lab_ms if known else None
-
-
 def all_at_once(scenario: str, users: int) -> float | None:
     """For a /lab scenario, the requests/s if every user's wait overlapped every other's: users * 1000 / ms."""
     spent = lab_ms(scenario)
@@ -46,12 +40,6 @@ def scenario_path(scenario: str) -> str:
     rename)."""
     known = SCENARIOS.get(scenario)
     return known.path if known else "/public/test"
-
-
-def throughput_rows(summaries: list[Summary], scenario: str) -> list[Summary]:
-    """The runs a scenario's throughput chart draws: every measured run, but those with the access log on, which
-    the access-log chart compares with the same server's run without it."""
-    return [s for s in summaries if s.run.scenario == scenario and not s.run.access_log and s.repeats]
 
 
 def throughput(summaries: list[Summary], scenario: str, folder: Path) -> Path | None:

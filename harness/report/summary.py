@@ -6,7 +6,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from harness.scenarios import Run
+from harness.scenarios import SCENARIOS, Run
 
 
 @dataclass
@@ -66,3 +66,15 @@ def find(summaries: list[Summary], server: str, scenario: str, users: int | None
 def measures_async_views(summaries: list[Summary]) -> bool:
     """Whether the run measured /lab/async-io: the mix suite, the only one whose table and chart draw every row."""
     return any(summary.run.scenario == "asyncwait" and summary.repeats for summary in summaries)
+
+
+def lab_ms(scenario: str) -> int | None:
+    """What each request of a /lab scenario spends, or None (a results.json older than a rename: unknown)."""
+    known = SCENARIOS.get(scenario)
+    return known.lab_ms if known else None
+
+
+def throughput_rows(summaries: list[Summary], scenario: str) -> list[Summary]:
+    """The runs a scenario's throughput chart and table draw: every measured run, but those with the access log on,
+    which the access-log chart compares with the same server's run without it."""
+    return [s for s in summaries if s.run.scenario == scenario and not s.run.access_log and s.repeats]

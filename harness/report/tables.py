@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.report.charts import lab_ms, throughput_rows
 from harness.report.checks import Check
 from harness.report.environment import KEY_PACKAGES
-from harness.report.summary import Summary, find, measures_async_views
+from harness.report.summary import Summary, find, lab_ms, measures_async_views, throughput_rows
 from harness.scenarios import MIX
 from launcher import config
 from launcher.catalog import framework
