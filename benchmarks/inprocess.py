@@ -157,7 +157,7 @@ def interleave(cases: dict[str, Case], repeats: int) -> list[tuple[str, float]]:
 def ours_and_bare(calls: int, repeats: int) -> list[tuple[str, float]]:
     """Hello and the busy 409 through our apps (their lease taken first) and the bare ones."""
     from asgi_app.app import create_app as create_asgi_app
-    from benchmarks.baselines import bare_fastapi, bare_flask
+    from docs_src.baselines import bare_fastapi, bare_flask
     from wsgi_app.app import create_app as create_wsgi_app
 
     # a lease that outlives the run: nothing renews the benchmark's hold, and a lapsed one would let a merge in

@@ -19,7 +19,7 @@ OUR_ASGI = "asgi_app.main:app"
 OUR_WSGI = "wsgi_app.main:app"
 # our Flask app behind a WSGI-to-ASGI adapter: docs_src/flask_on_asgi.py
 FLASK_ON_ASGI = "docs_src.flask_on_asgi:app"
-# the framework of each app a row may serve; the rest are the bare apps of benchmarks/baselines.py and docs_src/
+# the framework of each app a row may serve; the rest are bare apps: docs_src/baselines.py's ceilings, and docs_src/
 FRAMEWORKS = {OUR_ASGI: "FastAPI", OUR_WSGI: "Flask", FLASK_ON_ASGI: "Flask"}
 # a minimal Django project on both interfaces: docs_src/django_project/
 DJANGO_WSGI = "docs_src.django_project.wsgi:application"
@@ -43,8 +43,8 @@ def gunicorn(
 
 
 def baseline(row: ServerConfig, app: str) -> ServerConfig:
-    """A ceiling to compare our apps with: the same server serving a bare app from benchmarks/baselines.py."""
-    return replace(row, app=f"benchmarks.baselines:{app}", baseline=True)
+    """A ceiling to compare our apps with: the same server serving a bare app from docs_src/baselines.py."""
+    return replace(row, app=f"docs_src.baselines:{app}", baseline=True)
 
 
 UVICORN = uvicorn("uvicorn", "one event loop in one process")
