@@ -191,14 +191,6 @@ class HistoryQuery(BaseModel):
     limit: int = Field(default=10, ge=1, le=100, description="How many merges, 1 to 100.")
 
 
-# where each request model is read from, for validation errors' `loc`
-REQUEST_LOCATIONS = {
-    MergeRequest.__name__: "body",
-    LabQuery.__name__: "query",
-    LabStreamQuery.__name__: "query",
-    HistoryQuery.__name__: "query",
-}
-
 # the error answers each route documents, with the model of each body; both apps list the same ones
 START_MERGE_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
     400: (HTTPError, "The body did not arrive whole: short of its Content-Length, or its chunks broken"),

@@ -5,14 +5,15 @@ Compare with asgi_app/errors.py: the same answers, from each framework's own err
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Any, get_type_hints
 from wsgiref.types import StartResponse
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from werkzeug import exceptions
@@ -28,7 +29,6 @@ from common.http import (
 )
 from common.json_body import strict_issues
 from common.lock import LockUnavailableError
-from common.models import REQUEST_LOCATIONS
 from common.settings import Settings
 
 logger = logging.getLogger("wsgi_app")
@@ -51,13 +51,6 @@ class HTTPException(exceptions.HTTPException):
         return response
 
 
-class RequestValidationError(HTTPException):
-    """A 422 that lists every problem in FastAPI's shape, raised as FastAPI's RequestValidationError is."""
-
-    def __init__(self, issues: list[dict[str, Any]]) -> None:
-        super().__init__(422, detail=issues)
-
-
 def start_error(
     start_response: StartResponse, status: int, detail: str, headers: Mapping[str, str] | None = None
 ) -> list[bytes]:
@@ -68,14 +61,39 @@ def start_error(
     return [body]
 
 
+# flask-openapi3 validates each part of a request into the view's parameter of that name, in this order,
+# and stops at the first that fails; FastAPI names the part first in each error's loc (a form is a body)
+REQUEST_PARTS = {
+    "header": "header",
+    "cookie": "cookie",
+    "path": "path",
+    "query": "query",
+    "form": "body",
+    "body": "body",
+}
+
+
 def validation_error(error: ValidationError) -> Response:
     """Answer 422 in FastAPI's shape: flask-openapi3 reports locations inside the model, FastAPI from the request."""
-    location = REQUEST_LOCATIONS[error.title]
+    assert request.endpoint is not None  # flask-openapi3 validates as it calls a view
+    location = failed_part(current_app.view_functions[request.endpoint], error.title)
     # not error.json(): pydantic's serializer fails (a 500) on an input with a lone surrogate, such as
     # {"branch_name": "\\ud800"}, or nested more than 255 levels deep; the input was read from JSON, so
     # jsonify can echo it back as it is
     issues = [_jsonable_issue(issue, location) for issue in error.errors(include_url=False)]
-    return RequestValidationError(strict_issues(issues)).json_response()
+    return validation_response(issues)
+
+
+@functools.cache
+def failed_part(view: Callable[..., Any], model_title: str) -> str:
+    """The part of the request (`body`, `query`, ...) that the view reads into the model that failed."""
+    hints = get_type_hints(view)  # as flask-openapi3 reads them: the parameters named for a part, with their models
+    for parameter, location in REQUEST_PARTS.items():
+        model = hints.get(parameter)
+        # a ValidationError names its model by the model's title (its class name unless the model says otherwise)
+        if model is not None and model.__pydantic_validator__.title == model_title:
+            return location
+    raise LookupError(f"{view.__name__} validates no request part with the model {model_title!r}")
 
 
 def _jsonable_issue(issue: ErrorDetails, location: str) -> dict[str, Any]:
@@ -90,9 +108,14 @@ def _json_scalar(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool | None) else str(value)
 
 
+def validation_response(issues: list[dict[str, Any]]) -> Response:
+    """Answer 422 with every issue, in FastAPI's shape and with its bytes (asgi_app.errors.EscapedJSONResponse)."""
+    return HTTPException(422, detail=strict_issues(issues)).json_response()
+
+
 def input_invalid(error: InputValidationError) -> Response:
     """Answer 422, as for a body that fails the model, for a body or query the input rules refuse first."""
-    return RequestValidationError(strict_issues(error.issues)).json_response()
+    return validation_response(error.issues)
 
 
 def body_incomplete(error: BodyIncompleteError) -> Response:
