@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from asgi_app import docs, errors, events, inputs, lab, methods, routes, strict
+from asgi_app import docs, errors, events, hardening, lab, routes
 from common.lock import open_async_merge_lock
 from common.logs import app_logger
 from common.settings import Settings, load_settings
@@ -51,10 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.merge_lock = merge_lock
 
-    # each module wires its own part, in this order: each middleware wraps the ones before it, so strict's
-    # checks come first and the body limit last; the methods before the routes (Flask decides at each route
-    # whether it answers OPTIONS), the OpenAPI document after them
-    for part in (inputs, methods, strict, events, routes, lab, errors, docs):
+    # what makes the two apps answer hostile input alike, wired before the routes, as on Flask
+    hardening.init_app(app, settings)
+    # each module wires its own part; the OpenAPI document after the routes it describes
+    for part in (events, routes, lab, errors, docs):
         part.init_app(app, settings)
     return app
     # --8<-- [end:create_app]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,9 +15,8 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
-from starlette.types import Send
 
-from asgi_app.methods import allowed_methods
+from asgi_app.hardening import allowed_methods
 from common.http import (
     CLOSE_CONNECTION,
     LOCK_UNAVAILABLE,
@@ -26,7 +24,6 @@ from common.http import (
     BodyTooLargeError,
     InputValidationError,
     UnsupportedMediaTypeError,
-    error_body,
 )
 from common.json_body import strict_issues
 from common.lock import LockUnavailableError
@@ -40,15 +37,6 @@ class EscapedJSONResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
-
-
-async def send_error(send: Send, status: int, detail: str, headers: Mapping[str, str] | None = None) -> None:
-    """Answer `{"detail": ...}` from a pure ASGI middleware, which runs before FastAPI's handlers can."""
-    body = error_body(detail)
-    raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
-    raw_headers += [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 async def validation_error(request: Request, error: Exception) -> Response:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI, Query, Response, WebSocket
 from fastapi.sse import EventSourceResponse
 
 from asgi_app.docs import documented
-from asgi_app.inputs import InputRulesRoute
+from asgi_app.hardening import InputRulesRoute
 from common.events import STREAM_HEADERS, documented_stream, encode_event
 from common.lab import burn_cpu, lab_result
 from common.models import LAB_ERRORS, LAB_STREAM_ERRORS, TICKS, LabQuery, LabResult, LabStreamQuery, LabStreamTick

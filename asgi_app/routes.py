@@ -10,7 +10,7 @@ from fastapi.sse import EventSourceResponse
 
 from asgi_app import events
 from asgi_app.docs import documented
-from asgi_app.inputs import InputRulesRoute
+from asgi_app.hardening import InputRulesRoute
 from common import merges, models
 from common.events import STREAM_HEADERS, documented_stream
 from common.http import PUBLIC_MESSAGE, RESOURCE_BUSY, retry_after_header

@@ -15,7 +15,7 @@ from common.lock import open_merge_lock
 from common.logs import app_logger
 from common.models import ValidationErrorBody
 from common.settings import Settings, load_settings
-from wsgi_app import docs, errors, events, inputs, lab, methods, routes, strict
+from wsgi_app import docs, errors, events, hardening, lab, routes
 
 TITLE = "WSGI vs ASGI: the Flask app"
 
@@ -74,10 +74,11 @@ def create_app(settings: Settings | None = None) -> FlaskApp:
     # FastAPI keeps a model's field order in its JSON; Flask sorts keys unless told not to
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    # each module wires its own part, in this order: each middleware wraps the ones before it, so strict's
-    # checks come first and the body limit last; the methods before the routes (Flask decides at each route
-    # whether it answers OPTIONS), the OpenAPI document after them
-    for part in (inputs, methods, strict, events, routes, lab, errors, docs):
+    # what makes the two apps answer hostile input alike, wired before the routes: Flask decides as each
+    # route is added whether it answers OPTIONS itself
+    hardening.init_app(app, settings)
+    # each module wires its own part; the OpenAPI document after the routes it describes
+    for part in (events, routes, lab, errors, docs):
         part.init_app(app, settings)
     return app
     # --8<-- [end:create_app]

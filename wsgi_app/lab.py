@@ -19,7 +19,7 @@ from common.models import LAB_ERRORS, LAB_STREAM_ERRORS, TICKS, LabQuery, LabRes
 from common.settings import Settings
 from wsgi_app.docs import documented
 from wsgi_app.errors import HTTPException
-from wsgi_app.inputs import apply_input_rules
+from wsgi_app.hardening import apply_input_rules
 
 api = APIBlueprint("lab", __name__, url_prefix="/lab", abp_tags=[Tag(name="lab")], abp_responses=documented(LAB_ERRORS))
 api.before_request(apply_input_rules)

@@ -18,7 +18,7 @@ from common.settings import Settings
 from wsgi_app import events
 from wsgi_app.docs import documented
 from wsgi_app.errors import HTTPException
-from wsgi_app.inputs import apply_input_rules
+from wsgi_app.hardening import apply_input_rules
 
 logger = logging.getLogger("wsgi_app")
 api = APIBlueprint("api", __name__)

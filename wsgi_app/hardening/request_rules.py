@@ -1,43 +1,60 @@
-"""The input rules of the Flask app: a body's size, framing, media type and JSON; one value per query parameter.
+"""The request rules of the Flask app, in one pure WSGI middleware: one pass over each request's head.
 
-Compare with asgi_app/inputs.py: the same rules in the same order, each where its stack lets it act first.
+Compare with asgi_app/hardening/request_rules.py: the same rules in the same order. Gunicorn refuses a repeated
+Host or Content-Type and an unknown Expect itself, with an HTML page, before the app sees them; and Flask
+answers HEAD like GET without being asked.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
-
-import flask
-from flask import Flask, current_app, request
-from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.utils import cached_property
 
 from common.http import (
     BodyIncompleteError,
     BodyMeter,
     BodyTooLargeError,
-    InputValidationError,
+    HeaderFacts,
+    header_problem,
+    is_canonical_path,
 )
-from common.json_body import read_json_body
-from common.query import parse_query, query_names, repeated_parameter_issues
-from common.settings import Settings
 from wsgi_app.errors import start_error
 
 
-# --8<-- [start:body-limit]
-class BodySizeLimitMiddleware:
-    """Pure WSGI middleware: answer 413 once a request body passes the limit, before it is all in memory."""
+class RequestRulesMiddleware:
+    """Pure WSGI middleware: refuse a request no route should see, and limit the body.
+
+    Not Flask's MAX_CONTENT_LENGTH: Werkzeug checks it only when a view reads the body, from inside Flask (its
+    own 413), and on a streamed body (Gunicorn's wsgi.input_terminated) it stops reading at the limit and hands
+    the view the body cut there, with no error (Werkzeug 3.1.9); nor does it notice a body cut short.
+    """
 
     def __init__(self, app: WSGIApplication, max_body_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        # a WSGI server joins repeated header lines into one, or refuses them: at most one of each is seen
+        facts = HeaderFacts(
+            hosts=int("HTTP_HOST" in environ),
+            content_types=int("CONTENT_TYPE" in environ),
+            expect=environ.get("HTTP_EXPECT"),
+            transfer_encoding=environ.get("HTTP_TRANSFER_ENCODING"),
+            http_version=environ.get("SERVER_PROTOCOL", "HTTP/1.1").removeprefix("HTTP/"),
+        )
+        problem = header_problem(facts)
+        if problem is not None:
+            return start_error(start_response, *problem)  # no Connection header: see common.http
+        # PEP 3333 has no raw path; Gunicorn (RAW_URI), Waitress and Granian (REQUEST_URI) keep the target
+        target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")
+        if not is_canonical_path(target.split("?", 1)[0]):
+            return start_error(start_response, 404, "Not Found")
+        return self.limit_body(environ, start_response)
+
+    # --8<-- [start:body-limit]
+    def limit_body(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Answer 413 once a request body passes the limit, before it is all in memory."""
         meter = BodyMeter(self.max_body_bytes, environ.get("CONTENT_LENGTH"))
         if meter.declared_too_large():
             # the declared length is enough: answer before reading a byte of the body
@@ -96,49 +113,3 @@ class CountingInput:
     def __iter__(self) -> Iterator[bytes]:
         while line := self.readline():
             yield line
-
-
-class Request(flask.Request):
-    """Flask's request, reading its query as Starlette does (common.query.parse_query)."""
-
-    @cached_property
-    def args(self) -> ImmutableMultiDict[str, str]:
-        """The query's parameters, with percent-escapes that are not UTF-8 decoded to U+FFFD."""
-        # Werkzeug 2.3+ leaves such bytes percent-encoded ("%FF"), Starlette decodes them to U+FFFD
-        return ImmutableMultiDict(parse_query(self.query_string.decode("latin-1")))
-
-
-@dataclass(frozen=True)
-class ViewInputs:
-    """What a view reads, as flask-openapi3 sees its parameters: the query's names, and whether it takes a body."""
-
-    query_names: frozenset[str]
-    takes_body: bool
-
-
-@functools.cache
-def view_inputs(view: Callable[..., Any]) -> ViewInputs:
-    """What a view validates (flask-openapi3's `query` and `body` parameters), as FastAPI's route knows it."""
-    parameters = inspect.signature(view, eval_str=True).parameters
-    query = parameters.get("query")
-    names = query_names(query.annotation) if query is not None else frozenset()
-    return ViewInputs(query_names=names, takes_body="body" in parameters)
-
-
-def apply_input_rules() -> None:
-    """Before a view that reads a query or a body: the input rules, raising what errors.py answers (415, 422)."""
-    if request.endpoint is None:
-        return  # no view: a 404 or 405 to come
-    inputs = view_inputs(current_app.view_functions[request.endpoint])
-    # flask-openapi3 validates the query and the body before the view runs, so the rules go in a
-    # before_request hook: the same checks, in the same order, as the FastAPI app
-    if issues := repeated_parameter_issues(request.args.items(multi=True), inputs.query_names):
-        raise InputValidationError(issues)
-    if inputs.takes_body:
-        read_json_body(request.headers.get("Content-Type"), request.get_data(cache=True))
-
-
-def init_app(app: Flask, settings: Settings) -> None:
-    """Limit every request body, read queries as Starlette does; the other rules come with the blueprints."""
-    app.wsgi_app = BodySizeLimitMiddleware(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
-    app.request_class = Request

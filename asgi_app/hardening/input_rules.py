@@ -1,6 +1,7 @@
-"""The input rules of the FastAPI app: a body's size, framing, media type and JSON; one value per query parameter.
+"""The input rules of the FastAPI app: a body's framing, media type and JSON; one value per query parameter.
 
-Compare with wsgi_app/inputs.py: the same rules in the same order, each where its stack lets it act first.
+Compare with wsgi_app/hardening/input_rules.py: the same rules in the same order, each where its stack lets it act
+first. The body's size is request_rules.py's, which sees every request before a route does.
 """
 
 from __future__ import annotations
@@ -8,59 +9,21 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from asgi_app.errors import send_error
-from common.http import (
-    CLOSE_CONNECTION,
-    BodyIncompleteError,
-    BodyMeter,
-    BodyTooLargeError,
-    InputValidationError,
-)
+from common.http import BodyIncompleteError, InputValidationError
 from common.json_body import read_json_body
 from common.query import query_names, repeated_parameter_issues
-from common.settings import Settings
 
 if TYPE_CHECKING:
     from fastapi._compat import ModelField  # the type of a route's parameters, for the annotation only
 
 
-# --8<-- [start:body-limit]
-class BodySizeLimitMiddleware:
-    """Pure ASGI middleware: answer 413 once a request body passes the limit, before it is all in memory."""
-
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
-        self.app = app
-        self.max_body_bytes = max_body_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1")
-        meter = BodyMeter(self.max_body_bytes, declared)
-        if meter.declared_too_large():
-            # the declared length is enough: answer before reading a byte of the body
-            await send_error(send, 413, BodyTooLargeError(self.max_body_bytes).detail, CLOSE_CONNECTION)
-            return
-
-        async def counting_receive() -> Message:
-            message = await receive()
-            # a chunked body declares no length: stop at the first chunk past the limit
-            meter.count(message.get("body", b""))
-            return message
-
-        await self.app(scope, counting_receive, send)
-        # --8<-- [end:body-limit]
-
-
 class InputRulesRoute(APIRoute):
-    """A route that applies the input rules before FastAPI reads its query and body, as wsgi_app/inputs.py does."""
+    """A route that applies the input rules before FastAPI reads its query and body, as apply_input_rules on Flask."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
@@ -97,8 +60,3 @@ async def body_of(request: Request) -> bytes:
         # the client closed with the body short of its Content-Length (or its last chunk): the answer has
         # no one to go to, but it must not be a 500 in the log, and the route must not run
         raise BodyIncompleteError("the client closed the connection before the body ended") from None
-
-
-def init_app(app: FastAPI, settings: Settings) -> None:
-    """Limit every request body; the other rules come with the routes that read a query or a body (InputRulesRoute)."""
-    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
