@@ -1,15 +1,18 @@
 # One-word entry points. Every target creates the virtual environment it needs on first use.
 # Inside the conda environment from conda_env.yml (conda activate wsgi-vs-asgi), its Python is used instead.
+# PYTHON picks the interpreter the environment is built with, VENV where it lives, so that two can live side by
+# side: PYTHON=python3.13 VENV=.venv-3.13 make test (.ci/run builds .venv-3.13 so, for the contract and unit suites).
 
 SHELL := /bin/bash
 PYTHON ?= python3
+VENV ?= .venv
 
 ifeq ($(CONDA_DEFAULT_ENV),wsgi-vs-asgi)
 BIN := $(CONDA_PREFIX)/bin
 INSTALLED := $(CONDA_PREFIX)/.wsgi-vs-asgi-installed
 else
-BIN := .venv/bin
-INSTALLED := .venv/.installed
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
 endif
 
 export PATH := $(abspath $(BIN)):$(PATH)
@@ -25,7 +28,7 @@ $(INSTALLED): pyproject.toml requirements.lock
 ifneq ($(CONDA_DEFAULT_ENV),wsgi-vs-asgi)
 	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11, 5) <= sys.version_info < (3, 14))' \
 	  || { echo "make: Python 3.11.5 to 3.13 is needed (PYTHON=$(PYTHON) is $$($(PYTHON) -V 2>&1))"; exit 1; }
-	@test -x $(BIN)/python || $(PYTHON) -m venv .venv
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 endif
 	@echo "installing the locked dependencies (requirements.lock) into $(BIN)/.. (first run only)"
 	@$(PIP) install --require-hashes --only-binary :all: -r requirements.lock
@@ -94,6 +97,7 @@ lint: install
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/mypy
+	@$(BIN)/lint-imports --no-cache --no-logo
 
 format: install
 	@$(BIN)/ruff format .
@@ -130,4 +134,4 @@ locust: install
 	@$(BIN)/locust -f benchmarks/locustfiles/$(SCENARIO).py --host '$(HOST)' --web-host 127.0.0.1 --web-port 8089 $(LOCUST_ARGS)
 
 clean:
-	rm -rf .venv site site-screenshots .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) site site-screenshots .pytest_cache .mypy_cache .ruff_cache *.egg-info
