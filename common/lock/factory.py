@@ -6,10 +6,12 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from common.lock.memory import AsyncMemoryLock, MemoryLock
+from redis.exceptions import RedisError
+
+from common.lock.memory import MemoryLock
 from common.lock.protocol import RENEWALS_PER_LEASE, AsyncMergeLock, LockConfigError, MergeLock
-from common.lock.redis import AsyncRedisLock, RedisLock
-from common.lock.sqlite import AsyncSqliteLock, SqliteLock
+from common.lock.redis import RedisLock
+from common.lock.sqlite import SqliteLock
 
 # the shortest renewal interval each backend is asked for: a renewal is a round trip to the store, and one
 # renewal more often than this would be the store's main work; Redis also counts expiry in milliseconds
@@ -56,8 +58,6 @@ def sqlite_path(lock_url: str) -> Path:
 
 def open_redis(lock_url: str, lease_seconds: float) -> RedisLock:
     """A RedisLock, after one write that proves the Redis at LOCK_URL is there and writable."""
-    import redis
-
     try:
         parts = urlsplit(lock_url)
         _port = parts.port  # urlsplit checks the port only when asked: "redis://h:abc" fails here
@@ -66,7 +66,7 @@ def open_redis(lock_url: str, lease_seconds: float) -> RedisLock:
         raise LockConfigError(f"LOCK_URL={lock_url!r}: not a Redis URL: {error}") from None
     try:
         lock.client.set("wsgi-vs-asgi:opened", os.getpid(), ex=60)
-    except redis.RedisError as error:
+    except RedisError as error:
         lock.close()
         raise LockConfigError(f"LOCK_URL={lock_url!r}: cannot write to Redis: {error}") from None
     return lock
@@ -89,6 +89,12 @@ def open_merge_lock(lock_url: str, lease_seconds: float) -> MergeLock:
 
 def open_async_merge_lock(lock_url: str, lease_seconds: float) -> AsyncMergeLock:
     """The async face of the same backend, for an event loop: each one checked as open_merge_lock does."""
+    # imported here, not at the top: the SQLite one loads AnyIO, which the blocking faces, and with them the
+    # Flask app, have no use for (tests/locks/test_imports.py)
+    from common.lock.memory_async import AsyncMemoryLock
+    from common.lock.redis_async import AsyncRedisLock
+    from common.lock.sqlite_async import AsyncSqliteLock
+
     lock = open_merge_lock(lock_url, lease_seconds)
     if isinstance(lock, MemoryLock):
         return AsyncMemoryLock(lock)

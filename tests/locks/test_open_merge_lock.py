@@ -12,9 +12,12 @@ from pathlib import Path
 import pytest
 
 from common.lock import LockConfigError, MergeLock, open_async_merge_lock, open_merge_lock
-from common.lock.memory import AsyncMemoryLock, MemoryLock
-from common.lock.redis import AsyncRedisLock, RedisLock
-from common.lock.sqlite import AsyncSqliteLock, SqliteLock
+from common.lock.memory import MemoryLock
+from common.lock.memory_async import AsyncMemoryLock
+from common.lock.redis import RedisLock
+from common.lock.redis_async import AsyncRedisLock
+from common.lock.sqlite import SqliteLock
+from common.lock.sqlite_async import AsyncSqliteLock
 from launcher import HOST, free_port
 
 LEASE_SECONDS = 5.0
