@@ -68,6 +68,8 @@ def test_the_layers_name_every_package_of_the_project() -> None:
     }
     roots = set(read_pyproject()["tool"]["importlinter"]["root_packages"])
     assert set(layer_of_each_package()) == roots
+    # every folder of Python at the top of the repository (docs_hooks/ is a namespace package: no __init__.py)
+    assert {module.parent.name for module in ROOT.glob("*/*.py")} == roots
     # tests and the docs build's hooks run from a checkout only; everything else is installed
     assert roots - packaged == {"tests", "docs_hooks"}
 
