@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.merge_lock = merge_lock
 
-    # what makes the two apps answer hostile input alike, wired before the routes, as on Flask
+    # what makes the two apps answer hostile input alike; before the routes, as on Flask
     hardening.init_app(app, settings)
     # each module wires its own part; the OpenAPI document after the routes it describes
     for part in (events, routes, lab, errors, docs):

@@ -74,8 +74,7 @@ def create_app(settings: Settings | None = None) -> FlaskApp:
     # FastAPI keeps a model's field order in its JSON; Flask sorts keys unless told not to
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    # what makes the two apps answer hostile input alike, wired before the routes: Flask decides as each
-    # route is added whether it answers OPTIONS itself
+    # what makes the two apps answer hostile input alike; before the routes: Flask settles OPTIONS per route
     hardening.init_app(app, settings)
     # each module wires its own part; the OpenAPI document after the routes it describes
     for part in (events, routes, lab, errors, docs):

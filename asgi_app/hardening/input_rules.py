@@ -38,7 +38,9 @@ class InputRulesRoute(APIRoute):
             if issues := repeated_parameter_issues(request.query_params.multi_items(), names):
                 raise InputValidationError(issues)
             if takes_body:
-                read_json_body(request.headers.get("content-type"), await body_of(request))
+                # the body is parsed once: FastAPI validates the route's model from request.json(), which
+                # Starlette answers from request._json when it is there, so the strict parse goes there
+                request._json = read_json_body(request.headers.get("content-type"), await body_of(request))
             return await handle(request)
 
         return handle_inputs

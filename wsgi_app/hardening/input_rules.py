@@ -59,4 +59,7 @@ def apply_input_rules() -> None:
     if issues := repeated_parameter_issues(request.args.items(multi=True), inputs.query_names):
         raise InputValidationError(issues)
     if inputs.takes_body:
-        read_json_body(request.headers.get("Content-Type"), request.get_data(cache=True))
+        document = read_json_body(request.headers.get("Content-Type"), request.get_data(cache=True))
+        # the body is parsed once: flask-openapi3 validates the view's model from request.get_json(), which
+        # Werkzeug answers from request._cached_json when it is there (for silent and loud calls alike)
+        request._cached_json = (document, document)
