@@ -49,24 +49,21 @@ class RequestRulesMiddleware:
                 expect = value.decode("latin-1")
             elif name == b"transfer-encoding":
                 transfer_encoding = value.decode("latin-1")
-        # the strict rules: what RFC 9112 and RFC 3986 ask a server to refuse, and Uvicorn lets in
-        problem = header_problem(HeaderFacts(hosts, content_types, expect, transfer_encoding, scope["http_version"]))
-        if problem is not None:
-            await send_error(send, *problem, CLOSE_CONNECTION)
-            return
+        # the strict rules: what RFC 9112 and RFC 3986 ask a server to refuse, and Uvicorn lets in; a request
+        # with one Host and no Expect or Transfer-Encoding, as most are, has nothing for the header rules to refuse
+        if hosts != 1 or content_types > 1 or expect is not None or transfer_encoding is not None:
+            facts = HeaderFacts(hosts, content_types, expect, transfer_encoding, scope["http_version"])
+            if (problem := header_problem(facts)) is not None:
+                await send_error(send, *problem, CLOSE_CONNECTION)
+                return
         if not is_canonical_path(scope.get("raw_path", b"").decode("latin-1")):
             await send_error(send, 404, "Not Found")
             return
         if scope["method"] == "HEAD":
             # answer HEAD like GET without the body, as Flask and RFC 9110 do: FastAPI's routes skip HEAD
             scope, send = {**scope, "method": "GET"}, without_body(send)
-        await self.limit_body(scope, receive, send, content_length, transfer_encoding)
-
-    # --8<-- [start:body-limit]
-    async def limit_body(
-        self, scope: Scope, receive: Receive, send: Send, content_length: str | None, transfer_encoding: str | None
-    ) -> None:
-        """Answer 413 once a request body passes the limit, before it is all in memory."""
+        # --8<-- [start:body-limit]
+        # the body limit: answer 413 once a request body passes it, before the body is all in memory
         meter = BodyMeter(self.max_body_bytes, content_length)
         if meter.declared_too_large():
             # the declared length is enough: answer before reading a byte of the body
