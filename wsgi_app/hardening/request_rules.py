@@ -35,26 +35,25 @@ class RequestRulesMiddleware:
         self.max_body_bytes = max_body_bytes
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        # a WSGI server joins repeated header lines into one, or refuses them: at most one of each is seen
-        facts = HeaderFacts(
-            hosts=int("HTTP_HOST" in environ),
-            content_types=int("CONTENT_TYPE" in environ),
-            expect=environ.get("HTTP_EXPECT"),
-            transfer_encoding=environ.get("HTTP_TRANSFER_ENCODING"),
-            http_version=environ.get("SERVER_PROTOCOL", "HTTP/1.1").removeprefix("HTTP/"),
-        )
-        problem = header_problem(facts)
-        if problem is not None:
-            return start_error(start_response, *problem)  # no Connection header: see common.http
+        # the strict rules: what RFC 9112 and RFC 3986 ask a server to refuse; a request with a Host and no
+        # Expect or Transfer-Encoding, as most are, has nothing for the header rules to refuse
+        if "HTTP_HOST" not in environ or "HTTP_EXPECT" in environ or "HTTP_TRANSFER_ENCODING" in environ:
+            # a WSGI server joins repeated header lines into one, or refuses them: at most one of each is seen
+            facts = HeaderFacts(
+                hosts=int("HTTP_HOST" in environ),
+                content_types=int("CONTENT_TYPE" in environ),
+                expect=environ.get("HTTP_EXPECT"),
+                transfer_encoding=environ.get("HTTP_TRANSFER_ENCODING"),
+                http_version=environ.get("SERVER_PROTOCOL", "HTTP/1.1").removeprefix("HTTP/"),
+            )
+            if (problem := header_problem(facts)) is not None:
+                return start_error(start_response, *problem)  # no Connection header: see common.http
         # PEP 3333 has no raw path; Gunicorn (RAW_URI), Waitress and Granian (REQUEST_URI) keep the target
         target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")
         if not is_canonical_path(target.split("?", 1)[0]):
             return start_error(start_response, 404, "Not Found")
-        return self.limit_body(environ, start_response)
-
-    # --8<-- [start:body-limit]
-    def limit_body(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        """Answer 413 once a request body passes the limit, before it is all in memory."""
+        # --8<-- [start:body-limit]
+        # the body limit: answer 413 once a request body passes it, before the body is all in memory
         meter = BodyMeter(self.max_body_bytes, environ.get("CONTENT_LENGTH"))
         if meter.declared_too_large():
             # the declared length is enough: answer before reading a byte of the body
