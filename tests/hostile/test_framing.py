@@ -4,7 +4,7 @@ RFC 9112 section 6.3: a message whose body ends before its Content-Length says, 
 read, is incomplete, and must not be acted on. Uvicorn's parser refuses a broken chunk itself, with its
 own plain-text 400; a client that half-closes mid-body gets no answer, the app never sees a whole request.
 Gunicorn hands the app what arrived and raises from wsgi.input where the framing breaks: the Flask app
-answers 400 in JSON (wsgi_app/inputs.py, CountingInput). Either way: no merge, no 500, no traceback.
+answers 400 in JSON (wsgi_app/hardening/request_rules.py, CountingInput). Either way: no merge, no 500, no traceback.
 """
 
 from __future__ import annotations

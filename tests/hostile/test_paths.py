@@ -2,7 +2,7 @@
 
 Never a redirect (Starlette's 307 built its Location from the Host header the client sent; Werkzeug's 308
 came with an HTML page), and never a merge (Werkzeug routed `POST //merge` to `/merge`). The rules are
-common/http.py's is_canonical_path and each app's strict.py.
+common/http.py's is_canonical_path and each app's hardening/request_rules.py.
 """
 
 from __future__ import annotations
