@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from typing import Any
 
 RESOURCE_BUSY = "Shared resource in use"
@@ -128,20 +127,16 @@ def is_canonical_path(path: str) -> bool:
     return "//" not in path and "%2f" not in path.lower()
 
 
-@dataclass(frozen=True)
-class HeaderFacts:
-    """What the header rules look at in a request: two counts, two values, the HTTP version."""
+def header_problem(
+    *, hosts: int, content_types: int, expect: str | None, transfer_encoding: str | None, http_version: str
+) -> tuple[int, str] | None:
+    """The status and detail for headers a server must refuse (RFC 9112, RFC 9110), or None when they are fine.
 
-    hosts: int  # Host lines: a WSGI app sees at most one, the server joins repeated lines or refuses them
-    content_types: int  # Content-Type lines, likewise
-    expect: str | None
-    transfer_encoding: str | None
-    http_version: str  # "1.1", "1.0"
-
-
-def header_problem(facts: HeaderFacts) -> tuple[int, str] | None:
-    """The status and detail for headers a server must refuse (RFC 9112, RFC 9110), or None when they are fine."""
-    hosts, content_types, expect, http_version = facts.hosts, facts.content_types, facts.expect, facts.http_version
+    `hosts` and `content_types` count the lines (a WSGI app sees at most one of each: the server joins
+    repeated lines or refuses them); `http_version` is "1.1", "1.0", ...
+    """
+    if hosts == 1 and content_types <= 1 and expect is None and transfer_encoding is None:
+        return None  # most requests: nothing below can refuse them, and this runs before every request
     if hosts == 0 and http_version != "1.0":
         return 400, "Bad Request: an HTTP/1.1 request must carry a Host header (RFC 9112 section 3.2)"
     if hosts > 1:
@@ -152,7 +147,7 @@ def header_problem(facts: HeaderFacts) -> tuple[int, str] | None:
         return 417, f"Expectation Failed: only 'Expect: 100-continue' is understood, not {expect!r}"
     # both servers take the chunks off and hand over the rest undecoded: a gzip-coded body would reach
     # the route as if it were plain (RFC 9112 section 6.1: answer 501 to a coding not understood)
-    if facts.transfer_encoding is not None and facts.transfer_encoding.strip().lower() != "chunked":
+    if transfer_encoding is not None and transfer_encoding.strip().lower() != "chunked":
         return 501, "Not Implemented: only the chunked Transfer-Encoding is understood"
     return None
 

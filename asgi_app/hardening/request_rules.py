@@ -14,7 +14,6 @@ from common.http import (
     CLOSE_CONNECTION,
     BodyMeter,
     BodyTooLargeError,
-    HeaderFacts,
     error_body,
     header_problem,
     is_canonical_path,
@@ -49,13 +48,17 @@ class RequestRulesMiddleware:
                 expect = value.decode("latin-1")
             elif name == b"transfer-encoding":
                 transfer_encoding = value.decode("latin-1")
-        # the strict rules: what RFC 9112 and RFC 3986 ask a server to refuse, and Uvicorn lets in; a request
-        # with one Host and no Expect or Transfer-Encoding, as most are, has nothing for the header rules to refuse
-        if hosts != 1 or content_types > 1 or expect is not None or transfer_encoding is not None:
-            facts = HeaderFacts(hosts, content_types, expect, transfer_encoding, scope["http_version"])
-            if (problem := header_problem(facts)) is not None:
-                await send_error(send, *problem, CLOSE_CONNECTION)
-                return
+        # the strict rules: what RFC 9112 and RFC 3986 ask a server to refuse, and Uvicorn lets in
+        problem = header_problem(
+            hosts=hosts,
+            content_types=content_types,
+            expect=expect,
+            transfer_encoding=transfer_encoding,
+            http_version=scope["http_version"],
+        )
+        if problem is not None:
+            await send_error(send, *problem, CLOSE_CONNECTION)
+            return
         if not is_canonical_path(scope.get("raw_path", b"").decode("latin-1")):
             await send_error(send, 404, "Not Found")
             return

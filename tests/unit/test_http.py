@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from common.http import (
     BodyIncompleteError,
     BodyMeter,
-    HeaderFacts,
     error_body,
     header_problem,
     is_canonical_path,
@@ -114,7 +113,9 @@ def test_a_canonical_path_has_no_empty_segment_and_no_encoded_slash(path: str, c
 def test_header_problems(
     hosts: int, content_types: int, expect: str | None, coding: str | None, version: str, status: int | None
 ) -> None:
-    problem = header_problem(HeaderFacts(hosts, content_types, expect, coding, version))
+    problem = header_problem(
+        hosts=hosts, content_types=content_types, expect=expect, transfer_encoding=coding, http_version=version
+    )
     assert (problem[0] if problem else None) == status
 
 

@@ -15,7 +15,6 @@ from common.http import (
     BodyIncompleteError,
     BodyMeter,
     BodyTooLargeError,
-    HeaderFacts,
     header_problem,
     is_canonical_path,
 )
@@ -35,19 +34,17 @@ class RequestRulesMiddleware:
         self.max_body_bytes = max_body_bytes
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        # the strict rules: what RFC 9112 and RFC 3986 ask a server to refuse; a request with a Host and no
-        # Expect or Transfer-Encoding, as most are, has nothing for the header rules to refuse
-        if "HTTP_HOST" not in environ or "HTTP_EXPECT" in environ or "HTTP_TRANSFER_ENCODING" in environ:
-            # a WSGI server joins repeated header lines into one, or refuses them: at most one of each is seen
-            facts = HeaderFacts(
-                hosts=int("HTTP_HOST" in environ),
-                content_types=int("CONTENT_TYPE" in environ),
-                expect=environ.get("HTTP_EXPECT"),
-                transfer_encoding=environ.get("HTTP_TRANSFER_ENCODING"),
-                http_version=environ.get("SERVER_PROTOCOL", "HTTP/1.1").removeprefix("HTTP/"),
-            )
-            if (problem := header_problem(facts)) is not None:
-                return start_error(start_response, *problem)  # no Connection header: see common.http
+        # the strict rules: what RFC 9112 and RFC 3986 ask a server to refuse; a WSGI server joins repeated
+        # header lines into one, or refuses them: at most one of each is seen
+        problem = header_problem(
+            hosts=int("HTTP_HOST" in environ),
+            content_types=int("CONTENT_TYPE" in environ),
+            expect=environ.get("HTTP_EXPECT"),
+            transfer_encoding=environ.get("HTTP_TRANSFER_ENCODING"),
+            http_version=environ.get("SERVER_PROTOCOL", "HTTP/1.1").removeprefix("HTTP/"),
+        )
+        if problem is not None:
+            return start_error(start_response, *problem)  # no Connection header: see common.http
         # PEP 3333 has no raw path; Gunicorn (RAW_URI), Waitress and Granian (REQUEST_URI) keep the target
         target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")
         if not is_canonical_path(target.split("?", 1)[0]):
