@@ -13,7 +13,7 @@ from asgi_app.docs import documented
 from asgi_app.hardening import InputRulesRoute
 from common import merges, models
 from common.events import STREAM_HEADERS, documented_stream
-from common.http import PUBLIC_MESSAGE, RESOURCE_BUSY, retry_after_header
+from common.http import LIVE_STATE, PUBLIC_MESSAGE, RESOURCE_BUSY, retry_after_header
 from common.lock import AsyncMergeLock, Busy
 from common.models import MergeAccepted, MergeHistory, MergeRequest, MergeStatus, Message
 from common.settings import Settings
@@ -67,15 +67,14 @@ async def start_merge(
 @router.get("/merge", responses=documented(models.MERGE_STATUS_ERRORS))
 async def merge_status(response: Response, request: Request) -> MergeStatus:
     """Tell whether the shared resource is held, by which branch, and for how long."""
-    # live state: with no Cache-Control, a cache may keep the answer for a freshness lifetime of its own guess
-    response.headers["Cache-Control"] = "no-store"
+    response.headers.update(LIVE_STATE)
     return merges.status(await get_merge_lock(request).status())
 
 
 @router.get("/merge/history", responses=documented(models.MERGE_HISTORY_ERRORS))
 async def merge_history(query: HistoryParameters, response: Response, request: Request) -> MergeHistory:
     """List the most recent merges, newest first, as the ledger recorded them."""
-    response.headers["Cache-Control"] = "no-store"  # live state, as GET /merge
+    response.headers.update(LIVE_STATE)
     return merges.history(await get_merge_lock(request).history(query.limit))
 
 

@@ -46,6 +46,9 @@ def body_too_large_detail(max_body_bytes: int) -> str:
 # another request. The FastAPI app says so; the Flask app cannot: PEP 3333 forbids a WSGI app hop-by-hop
 # headers, Gunicorn drops them (and reads past an unread body itself, or closes), Waitress refuses them (a 500)
 CLOSE_CONNECTION = {"Connection": "close"}
+# the live state of the shared resource (GET /merge, GET /merge/history): with no Cache-Control, a cache may
+# keep the answer for a freshness lifetime of its own guess
+LIVE_STATE = {"Cache-Control": "no-store"}
 
 
 class BodyTooLargeError(Exception):

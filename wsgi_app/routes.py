@@ -11,7 +11,7 @@ from flask_openapi3 import APIBlueprint, OpenAPI
 
 from common import merges, models
 from common.events import EVENT_STREAM, STREAM_HEADERS, documented_stream
-from common.http import PUBLIC_MESSAGE, RESOURCE_BUSY, retry_after_header
+from common.http import LIVE_STATE, PUBLIC_MESSAGE, RESOURCE_BUSY, retry_after_header
 from common.lock import Busy, MergeLock
 from common.models import MergeAccepted, MergeHistory, MergeRequest, MergeStatus, Message
 from common.settings import Settings
@@ -62,16 +62,13 @@ def start_merge(
 @api.get("/merge", responses={200: MergeStatus, **documented(models.MERGE_STATUS_ERRORS)})
 def merge_status() -> tuple[dict[str, Any], dict[str, str]]:
     """Tell whether the shared resource is held, by which branch, and for how long."""
-    # live state: with no Cache-Control, a cache may keep the answer for a freshness lifetime of its own guess
-    headers = {"Cache-Control": "no-store"}
-    return merges.status(get_merge_lock().status()).model_dump(), headers
+    return merges.status(get_merge_lock().status()).model_dump(), LIVE_STATE
 
 
 @api.get("/merge/history", responses={200: MergeHistory, **documented(models.MERGE_HISTORY_ERRORS)})
 def merge_history(query: models.HistoryQuery) -> tuple[dict[str, Any], dict[str, str]]:
     """List the most recent merges, newest first, as the ledger recorded them."""
-    headers = {"Cache-Control": "no-store"}  # live state, as GET /merge
-    return merges.history(get_merge_lock().history(query.limit)).model_dump(mode="json"), headers
+    return merges.history(get_merge_lock().history(query.limit)).model_dump(mode="json"), LIVE_STATE
 
 
 @api.get(

@@ -20,14 +20,10 @@ BLUE = "#0072B2"
 VERMILLION = "#D55E00"
 GREEN = "#009E73"
 PURPLE = "#CC79A7"
-ORANGE = "#E69F00"
-SKY = "#56B4E9"
-YELLOW = "#F0E442"
 BASELINE = "#999999"  # grey
 IDEAL = "#000000"
 # the lease marks of the pause timeline: granted and released, lost and refused
 ASGI, WSGI = BLUE, VERMILLION
-EXTRA = [GREEN, ORANGE, PURPLE, SKY, YELLOW]  # more lines on one chart
 GENERATOR_BOUND_HATCH = "///"
 GENERATOR_BOUND_LABEL = "hatched: generator-bound, a lower bound"
 
@@ -48,9 +44,9 @@ def runner_of(server_id: str, path: str = "/public/test") -> str:
     return "baseline" if row.baseline else what_runs_the_view(row, path)
 
 
-def colour_of(server_id: str, path: str = "/public/test") -> str:
-    """The colour of a configuration serving `path`: the colour of what runs the view, grey for a baseline."""
-    return RUNNER_COLOURS[runner_of(server_id, path)]
+def colour_of(server_id: str) -> str:
+    """The colour of a configuration serving hello: the colour of what runs the view, grey for a baseline."""
+    return RUNNER_COLOURS[runner_of(server_id)]
 
 
 def runner_legend(runners: list[str], hatched: bool = False) -> list[Patch]:
