@@ -16,7 +16,6 @@ the top of benchmarks/results/demo-<timestamp>/, the streams' in its streams/ fo
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from contextlib import ExitStack
@@ -25,7 +24,6 @@ from pathlib import Path
 from benchmarks import __main__ as bench
 from benchmarks import streams
 from harness.measure import RAW, new_results_folder, raw_folder
-from harness.report.charts import streams_chart
 from harness.report.environment import environment
 from harness.report.summary import Summary, find
 from harness.streams import HELLO_TIMEOUT, StreamsRun, run_server_counts
@@ -97,10 +95,7 @@ def hold_streams(folder: Path) -> list[StreamsRun]:
         runs += run_server_counts(row, [STREAMS], HOLD_SECONDS, 1.0, raw, env=QUICK_HEARTBEAT)
         print(f"     {row.id:<20} held {runs[-1].held:,} of {STREAMS:,}")
     env = environment({"counts": [STREAMS], "hold_seconds": HOLD_SECONDS, "merge_every_s": 1.0})
-    document = {"environment": env, "skipped": [], "runs": [run.as_dict() for run in runs]}
-    (out / "streams.json").write_text(json.dumps(document, indent=2) + "\n")
-    chart = streams_chart(runs, out)
-    (out / "report.md").write_text(streams.report(runs, env, [], chart))
+    streams.save(out, runs, env, [])
     return runs
 
 

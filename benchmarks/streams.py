@@ -140,16 +140,26 @@ def main(argv: list[str] | None = None) -> int:
             last = runs[-1]
             tqdm.write(f"{server}: held {last.held:,} of {last.requested:,}; hello p99 {_ms(last.hello_p99_ms)}")
             progress.update()
+    save(folder, runs, env, skipped)
+    return show(folder, runs)
+
+
+def save(folder: Path, runs: list[StreamsRun], env: dict[str, object], skipped: list[str]) -> None:
+    """What a run leaves in its folder: streams.json, the chart and report.md (make demo's streams too)."""
     (folder / "streams.json").write_text(
         json.dumps({"environment": env, "skipped": skipped, "runs": [run.as_dict() for run in runs]}, indent=2) + "\n"
     )
-    return write(folder, runs, env, skipped)
+    draw(folder, runs, env, skipped)
 
 
-def write(folder: Path, runs: list[StreamsRun], env: dict[str, object], skipped: list[str]) -> int:
-    """The chart and report.md, and the table and goals on the terminal."""
+def draw(folder: Path, runs: list[StreamsRun], env: dict[str, object], skipped: list[str]) -> None:
+    """The chart and report.md, from the runs."""
     chart = streams_chart(runs, folder)
     (folder / "report.md").write_text(report(runs, env, skipped, chart))
+
+
+def show(folder: Path, runs: list[StreamsRun]) -> int:
+    """The table and goals on the terminal."""
     print("\n" + table(runs))
     for ok, text in goals(runs):
         print(f"  [{'pass' if ok else 'not measured' if ok is None else 'FAIL'}] {text}")
@@ -161,7 +171,8 @@ def redraw(folder: Path) -> int:
     """Write the report and chart again from a streams.json."""
     document = json.loads((folder / "streams.json").read_text())
     runs = [StreamsRun(**run) for run in document["runs"]]
-    return write(folder, runs, document["environment"], document["skipped"])
+    draw(folder, runs, document["environment"], document["skipped"])
+    return show(folder, runs)
 
 
 if __name__ == "__main__":
