@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import resource
 import shutil
 import signal
@@ -11,6 +12,7 @@ import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # every process listens on loopback only: nothing here is meant to be reached from another machine
 HOST = "127.0.0.1"
@@ -96,11 +98,16 @@ class StartedProcess:
 
 
 def start_process(
-    command: list[str], log_path: Path, env: dict[str, str] | None = None, cpus: str | None = None
+    command: list[str],
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    cpus: str | None = None,
+    user: str | None = None,
 ) -> StartedProcess:
     """Start `command` from the repository root in a new session, its output in `log_path`, on `cpus` if given.
 
-    `env` is added to this process's environment; `cpus` is a taskset list such as "0" or "0-2".
+    `env` is added to this process's environment; `cpus` is a taskset list such as "0" or "0-2"; `user`, for a
+    process started by root, is the unprivileged user it runs as (with that user's group, and no other).
     """
     if cpus is not None:
         command = [find_tool("taskset", "apt-get install util-linux"), "-c", cpus, *command]
@@ -117,5 +124,13 @@ def start_process(
             # a session of its own: stop() reaches every worker with one killpg, and Ctrl-C in the
             # terminal reaches only the launcher, which then stops the group in order
             start_new_session=True,
+            **as_user(user),
         )
     return StartedProcess(process, log_path)
+
+
+def as_user(user: str | None) -> dict[str, Any]:
+    """Popen's arguments that run a process as `user` and its group alone (no-one's, if None): what runuser does."""
+    if user is None:
+        return {}
+    return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}

@@ -6,12 +6,13 @@ Helpers live in tests/support/, imported by name; nothing is imported from a con
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from launcher import RedisServer, ServerConfig, run_redis
+from launcher import PostgresServer, RedisServer, ServerConfig, run_postgres, run_redis
 from launcher.catalog import GUNICORN_SYNC_1, UVICORN
-from tests.support.tools import require_tool
+from tests.support.tools import require_postgres, require_tool
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,6 +47,19 @@ def redis_server(redis_server_path: str) -> Iterator[RedisServer]:
 def redis_url(redis_server: RedisServer) -> str:
     """The URL of the session's redis-server."""
     return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def postgres_bin_dir() -> Path:
+    """The folder of PostgreSQL's server programs, or a skip (a failure in CI) if they are not installed."""
+    return require_postgres()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(postgres_bin_dir: Path) -> Iterator[PostgresServer]:
+    """A real PostgreSQL on a free loopback port for the whole session (about a second to start), one per worker."""
+    with run_postgres(postgres_bin_dir) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

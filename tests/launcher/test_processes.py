@@ -1,4 +1,4 @@
-"""Real processes through the launcher: a process group stops whole; Redis and nginx come up, answer and stop."""
+"""Real processes through the launcher: a process group stops whole; Redis, PostgreSQL and nginx come up and stop."""
 
 from __future__ import annotations
 
@@ -7,9 +7,20 @@ from pathlib import Path
 
 import httpx
 import psutil
+import psycopg
+import pytest
 import redis
 
-from launcher import RedisServer, run_nginx, run_server, start_process, wait_for
+from launcher import (
+    PostgresServer,
+    RedisServer,
+    ToolNotFoundError,
+    postgres,
+    run_nginx,
+    run_server,
+    start_process,
+    wait_for,
+)
 from launcher.catalog import DOCS_RAW_ASGI
 from launcher.process import accepts_connections
 
@@ -54,6 +65,31 @@ def test_a_redis_server_restarts_on_the_same_port_and_forgets(redis_server_path:
             assert client.get("key") is None
     finally:
         server.stop()
+
+
+def test_postgres_restarts_on_the_same_port_and_keeps_its_data(postgres_server: PostgresServer) -> None:
+    with psycopg.connect(postgres_server.url, autocommit=True) as connection:
+        connection.execute("CREATE TABLE kept (value text)")
+        connection.execute("INSERT INTO kept VALUES ('here')")
+        fsync, backend_pid = connection.execute("SELECT current_setting('fsync'), pg_backend_pid()").fetchone()
+    assert fsync == "off"  # a throwaway cluster
+    # the server refuses root: the launcher runs it as the postgres user when we are root
+    assert psutil.Process(backend_pid).username() == (postgres_server.user or psutil.Process().username())
+    try:
+        postgres_server.stop()
+        assert not accepts_connections(postgres_server.port)
+    finally:
+        postgres_server.start()
+    with psycopg.connect(postgres_server.url, autocommit=True) as connection:
+        assert connection.execute("SELECT value FROM kept").fetchall() == [("here",)]
+        connection.execute("DROP TABLE kept")
+
+
+def test_missing_postgres_names_the_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(postgres, "DEBIAN_ROOT", tmp_path)
+    with pytest.raises(ToolNotFoundError, match=r"^initdb is not installed: apt-get install postgresql$"):
+        postgres.postgres_bin_dir()
 
 
 def test_nginx_runs_deploy_conf_in_front_of_the_upstream(nginx_path: str) -> None:
