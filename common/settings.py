@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,12 +45,28 @@ class Settings(BaseSettings):
     # how often each worker process reads the ledger while at least one stream is open: a merge's event reaches
     # every stream within about this, and a worker with no stream open reads nothing
     events_poll_seconds: float = Field(default=0.25, ge=0.01, le=60)
+    # the PostgreSQL behind /lab/db (postgresql://user@host:port/dbname); unset, the route answers 503 naming it
+    database_url: str | None = None
+    # connections in each worker process's pool: N workers hold N times this many of PostgreSQL's max_connections
+    db_pool_size: int = Field(default=10, ge=1, le=1000)
+    # how long a request waits for a pooled connection before a 503 and Retry-After: psycopg_pool's own default
+    # is 30 s, longer than a client waits for most answers
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _lower_case_level(cls, value: object) -> object:
         # LOG_LEVEL=INFO and LOG_LEVEL=info both work, as they do for uvicorn and gunicorn
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql_url(cls, value: str | None) -> str | None:
+        # checked here, without psycopg: the Gunicorn master reads these settings, and psycopg must not be imported
+        # before a gevent worker patches select (it picks its way to wait for the socket at import)
+        if value is not None and urlsplit(value).scheme not in ("postgresql", "postgres"):
+            raise ValueError("must be a postgresql:// URL")
+        return value
 
     def lock_url_for(self, app_name: AppName) -> str:
         """Return LOCK_URL, or the per-app SQLite default when it is unset."""

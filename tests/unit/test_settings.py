@@ -16,6 +16,9 @@ DEFAULTS = {
     "loop_slow_callback_seconds": None,
     "events_heartbeat_seconds": 15.0,
     "events_poll_seconds": 0.25,
+    "database_url": None,
+    "db_pool_size": 10,
+    "db_pool_timeout_seconds": 5.0,
 }
 
 
@@ -39,6 +42,9 @@ def test_environment_variables_are_parsed(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("LAB_ENDPOINTS", "false")
     monkeypatch.setenv("EVENTS_HEARTBEAT_SECONDS", "30")
     monkeypatch.setenv("EVENTS_POLL_SECONDS", "0.5")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    monkeypatch.setenv("DB_POOL_SIZE", "1")
+    monkeypatch.setenv("DB_POOL_TIMEOUT_SECONDS", "0.5")
     assert load_settings().model_dump() == {
         "merge_seconds": 2.5,
         "lock_lease_seconds": 0.9,
@@ -49,6 +55,9 @@ def test_environment_variables_are_parsed(monkeypatch: pytest.MonkeyPatch) -> No
         "loop_slow_callback_seconds": None,
         "events_heartbeat_seconds": 30.0,
         "events_poll_seconds": 0.5,
+        "database_url": "postgresql://postgres@127.0.0.1:5432/postgres",
+        "db_pool_size": 1,
+        "db_pool_timeout_seconds": 0.5,
     }
 
 
@@ -68,6 +77,10 @@ def test_log_level_is_lower_cased(monkeypatch: pytest.MonkeyPatch, value: str) -
         pytest.param("MAX_BODY_BYTES", "1.5", id="max-body-bytes-fraction"),
         pytest.param("LOG_LEVEL", "loud", id="log-level-unknown"),
         pytest.param("LAB_ENDPOINTS", "maybe", id="lab-endpoints-not-a-boolean"),
+        pytest.param("DATABASE_URL", "mysql://127.0.0.1/db", id="database-url-not-postgresql"),
+        pytest.param("DATABASE_URL", "host=127.0.0.1 port=5432", id="database-url-not-a-url"),
+        pytest.param("DB_POOL_SIZE", "0", id="db-pool-size-zero"),
+        pytest.param("DB_POOL_TIMEOUT_SECONDS", "0", id="db-pool-timeout-zero"),
     ],
 )
 def test_bad_value_is_one_line_naming_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
