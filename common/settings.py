@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from common.auth import split_tokens, token_problem
 
 AppName = Literal["asgi", "wsgi"]
 
@@ -45,6 +47,10 @@ class Settings(BaseSettings):
     # how often each worker process reads the ledger while at least one stream is open: a merge's event reaches
     # every stream within about this, and a worker with no stream open reads nothing
     events_poll_seconds: float = Field(default=0.25, ge=0.01, le=60)
+    # POST /merge needs one of these as its bearer token (comma-separated); with none at all, every merge is a 401
+    merge_tokens: Annotated[tuple[str, ...], NoDecode] = ()
+    # more tokens, one a line or comma-separated, from a file: a secret kept out of the process's environment
+    merge_tokens_file: Path | None = None
     # the PostgreSQL behind /lab/db (postgresql://user@host:port/dbname); unset, the route answers 503 naming it
     database_url: str | None = None
     # connections in each worker process's pool: N workers hold N times this many of PostgreSQL's max_connections
@@ -68,9 +74,49 @@ class Settings(BaseSettings):
             raise ValueError("must be a postgresql:// URL")
         return value
 
+    @field_validator("merge_tokens", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return split_tokens(value) if isinstance(value, str) else value
+
+    @field_validator("merge_tokens")
+    @classmethod
+    def _long_enough(cls, tokens: tuple[str, ...]) -> tuple[str, ...]:
+        for token in tokens:
+            if problem := token_problem(token):
+                raise ValueError(problem)
+        return tokens
+
+    @field_validator("merge_tokens_file")
+    @classmethod
+    def _readable_tokens(cls, path: Path | None) -> Path | None:
+        if path is not None:
+            read_token_file(path)
+        return path
+
+    def all_merge_tokens(self) -> tuple[str, ...]:
+        """The tokens POST /merge accepts: MERGE_TOKENS, then those of MERGE_TOKENS_FILE."""
+        return self.merge_tokens + (read_token_file(self.merge_tokens_file) if self.merge_tokens_file else ())
+
     def lock_url_for(self, app_name: AppName) -> str:
         """Return LOCK_URL, or the per-app SQLite default when it is unset."""
         return self.lock_url or default_lock_url(app_name)
+
+
+def read_token_file(path: Path) -> tuple[str, ...]:
+    """The tokens of a MERGE_TOKENS_FILE, or ValueError naming what is wrong with it (never a token)."""
+    try:
+        tokens = split_tokens(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"cannot read it: {error.__class__.__name__}") from None
+    for token in tokens:
+        if problem := token_problem(token):
+            raise ValueError(problem)
+    return tokens
+
+
+# their values are secrets: a bad one is named, never printed
+SECRET_VARIABLES = {"MERGE_TOKENS"}
 
 
 class SettingsError(SystemExit):
@@ -84,5 +130,5 @@ def load_settings() -> Settings:
     except ValidationError as error:
         first = error.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-        value = first.get("input")
-        raise SettingsError(f"invalid environment variable {name}={value!r}: {first['msg']}") from None
+        shown = "" if name in SECRET_VARIABLES else f"={first.get('input')!r}"
+        raise SettingsError(f"invalid environment variable {name}{shown}: {first['msg']}") from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from common.settings import Settings, SettingsError, default_lock_url, load_settings
@@ -19,6 +21,8 @@ DEFAULTS = {
     "database_url": None,
     "db_pool_size": 10,
     "db_pool_timeout_seconds": 5.0,
+    "merge_tokens": (),
+    "merge_tokens_file": None,
 }
 
 
@@ -58,6 +62,8 @@ def test_environment_variables_are_parsed(monkeypatch: pytest.MonkeyPatch) -> No
         "database_url": "postgresql://postgres@127.0.0.1:5432/postgres",
         "db_pool_size": 1,
         "db_pool_timeout_seconds": 0.5,
+        "merge_tokens": (),
+        "merge_tokens_file": None,
     }
 
 
@@ -109,3 +115,49 @@ def test_lock_url_when_set_is_the_same_for_both_apps(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("LOCK_URL", "redis://127.0.0.1:6379/0")
     settings = load_settings()
     assert settings.lock_url_for("asgi") == settings.lock_url_for("wsgi") == "redis://127.0.0.1:6379/0"
+
+
+def test_merge_tokens_are_comma_separated_and_a_file_adds_its_own(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    token_file = tmp_path / "tokens"
+    token_file.write_text("file-token-0123456789\n\nfile-token-abcdefghij\n")
+    monkeypatch.setenv("MERGE_TOKENS", " env-token-0123456789 ,env-token-abcdefghij,")
+    monkeypatch.setenv("MERGE_TOKENS_FILE", str(token_file))
+    assert load_settings().all_merge_tokens() == (
+        "env-token-0123456789",
+        "env-token-abcdefghij",
+        "file-token-0123456789",
+        "file-token-abcdefghij",
+    )
+
+
+@pytest.mark.parametrize(
+    ("tokens", "message"),
+    [
+        ("long-enough-token-1,short-token", "a token has 11 characters; each needs at least 16"),
+        ("a token with spaces in it", "a token may hold only letters, digits and -._~+/"),
+    ],
+)
+def test_a_bad_merge_token_stops_with_one_line_that_never_shows_it(
+    monkeypatch: pytest.MonkeyPatch, tokens: str, message: str
+) -> None:
+    monkeypatch.setenv("MERGE_TOKENS", tokens)
+    with pytest.raises(SettingsError) as stopped:
+        load_settings()
+    [line] = str(stopped.value).splitlines()
+    assert line.startswith("invalid environment variable MERGE_TOKENS: ")
+    assert message in line
+    assert not any(token in line for token in tokens.split(","))
+
+
+def test_a_bad_merge_tokens_file_stops_with_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    token_file = tmp_path / "tokens"
+    token_file.write_text("tiny\n")
+    monkeypatch.setenv("MERGE_TOKENS_FILE", str(token_file))
+    with pytest.raises(SettingsError, match=r"MERGE_TOKENS_FILE=.*a token has 4 characters") as stopped:
+        load_settings()
+    assert "tiny" not in str(stopped.value)
+    monkeypatch.setenv("MERGE_TOKENS_FILE", str(tmp_path / "missing"))
+    with pytest.raises(SettingsError, match=r"MERGE_TOKENS_FILE=.*cannot read it: FileNotFoundError"):
+        load_settings()
