@@ -5,7 +5,8 @@ from __future__ import annotations
 import resource
 import sys
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -214,13 +215,11 @@ def take_the_hold(server: RunningServer) -> None:
         raise RuntimeError(f"the hold before the run was answered {answer.status_code}: {answer.text[:200]}")
 
 
-def measure(run: Run, repeat: int, options: LoadOptions, folder: Path) -> Measurement:
-    """Start a fresh server, warm it up, load it for the run's duration and collect every figure; the server's
-    and the generator's files go in `folder`/raw/."""
-    split = cpu_split(options.processes)
+@contextmanager
+def serve(run: Run, split: CpuSplit, raw: Path) -> Iterator[RunningServer]:
+    """A fresh server for `run` on the server's cores, with what its scenario needs beside it, warmed up; its
+    files in `raw`."""
     scenario = SCENARIOS[run.scenario]
-    raw = raw_folder(folder)
-    prefix = raw / f"{run.key}-r{repeat}"
     with ExitStack() as stack:
         env = dict(scenario.server_env)
         if scenario.redis:
@@ -232,6 +231,16 @@ def measure(run: Run, repeat: int, options: LoadOptions, folder: Path) -> Measur
         warm_up(server.url, run)
         if scenario.wrk_script == "merge.lua" and not config(run.server).baseline:
             take_the_hold(server)  # a bare app has no lock: its every POST /merge is the 409 already
+        yield server
+
+
+def measure(run: Run, repeat: int, options: LoadOptions, folder: Path) -> Measurement:
+    """Start a fresh server, warm it up, load it for the run's duration and collect every figure; the server's
+    and the generator's files go in `folder`/raw/."""
+    split = cpu_split(options.processes)
+    raw = raw_folder(folder)
+    prefix = raw / f"{run.key}-r{repeat}"
+    with serve(run, split, raw) as server:
         server_before, generator_before, started = process_tree_cpu(server.pid), children_cpu(), time.monotonic()
         figures, exit_code = generate_load(run, server.url, options, prefix, split.generator)
         seconds = time.monotonic() - started
