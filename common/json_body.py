@@ -87,10 +87,37 @@ def _decode_utf8(raw: bytes) -> str:
     return text
 
 
+class _NotJSON(ValueError):
+    """json.loads met a constant or a number that RFC 8259 JSON cannot carry: the scan will say where."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJSON(name)
+
+
+def _finite_float(number: str) -> float:
+    value = float(number)
+    if not math.isfinite(value):
+        raise _NotJSON(number)
+    return value
+
+
+def _loads_plain(text: str) -> Any:
+    """json.loads that gives up (ValueError) on what the RFC refuses, without saying where: the common case's path."""
+    if text.count("[") + text.count("{") > MAX_JSON_NESTING:
+        raise _NotJSON("maybe nested too deep")  # brackets inside strings count too: the scan decides
+    # an integer past sys.get_int_max_str_digits is json.loads's own ValueError
+    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
 # --8<-- [start:loads]
 def loads_rfc_8259(raw: bytes) -> Any:
     """Decode a body as RFC 8259 JSON, or raise InputValidationError with the first problem, as FastAPI words it."""
     text = _decode_utf8(raw)
+    try:
+        return _loads_plain(text)  # a body the RFC allows is done here, in one pass of json's C scanner
+    except ValueError:  # a JSONDecodeError too: the scan below finds which problem comes first, and where
+        pass
     problem = not_rfc_8259(text)
     try:
         # with a problem at p, the text before p may still hold a syntax error, which comes first: one before

@@ -119,9 +119,10 @@ SOCKET_KEYS = ("gunicorn.socket", "werkzeug.socket", "eventlet.input")
 
 def refuse_a_websocket_with_no_socket() -> None:
     """Answer 501 to a WebSocket request on a server that hands the app no socket, instead of failing with a 500."""
-    environ = request.environ
-    if request.url_rule is None or not request.url_rule.websocket:
+    rule = request.url_rule
+    if rule is None or not rule.websocket:
         return
+    environ = request.environ
     if any(key in environ for key in SOCKET_KEYS) or environ.get("SERVER_SOFTWARE", "").startswith("gevent"):
         return
     raise HTTPException(501, "this server gives a WSGI app no socket to take over: no WebSocket here")
@@ -131,5 +132,6 @@ def init_app(app: OpenAPI, settings: Settings) -> None:
     """Serve the /lab routes, unless LAB_ENDPOINTS=false."""
     if settings.lab_endpoints:
         app.register_api(api)
+        # before the WebSocket routes only, which flask-sock keeps in a blueprint of its own
+        sock.bp.before_request(refuse_a_websocket_with_no_socket)
         sock.init_app(app)
-        app.before_request(refuse_a_websocket_with_no_socket)

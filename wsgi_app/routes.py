@@ -39,7 +39,7 @@ def get_settings() -> Settings:
 @api.get("/public/test", responses={200: Message})
 def public_test() -> dict[str, Any]:
     """Answer with a message anyone can see."""
-    return Message(message=PUBLIC_MESSAGE).model_dump()
+    return {"message": PUBLIC_MESSAGE}
 
 
 # --8<-- [start:start_merge]

@@ -35,7 +35,7 @@ class InputRulesRoute(APIRoute):
         async def handle_inputs(request: Request) -> Response:
             # FastAPI reads the query and parses the body with json.loads before it runs any dependency, so
             # the rules go here: the same checks, in the same order, as the Flask app
-            if issues := repeated_parameter_issues(request.query_params.multi_items(), names):
+            if names and (issues := repeated_parameter_issues(request.query_params.multi_items(), names)):
                 raise InputValidationError(issues)
             if takes_body:
                 # the body is parsed once: FastAPI validates the route's model from request.json(), which

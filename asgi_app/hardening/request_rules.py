@@ -66,6 +66,10 @@ class RequestRulesMiddleware:
             # answer HEAD like GET without the body, as Flask and RFC 9110 do: FastAPI's routes skip HEAD
             scope, send = {**scope, "method": "GET"}, without_body(send)
         # --8<-- [start:body-limit]
+        if content_length is None and transfer_encoding is None:
+            # no body: HTTP/1.1 frames a request body by one of the two headers (RFC 9112 section 6.3)
+            await self.app(scope, receive, send)
+            return
         # the body limit: answer 413 once a request body passes it, before the body is all in memory
         meter = BodyMeter(self.max_body_bytes, content_length)
         if meter.declared_too_large():

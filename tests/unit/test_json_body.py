@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+from common import json_body
 from common.http import InputValidationError
 from common.json_body import MAX_JSON_NESTING, decode_json_object, loads_rfc_8259, not_rfc_8259, strict_issues
 
@@ -126,3 +127,33 @@ def test_a_lone_surrogate_is_echoed_written_out() -> None:
     assert strict_issues(issues) == [
         {"type": "string_unicode", "loc": ["body", "branch_name"], "input": {"\\ud800": ["a\\udfff", 1]}}
     ]
+
+
+def _not_tried(text: str) -> Any:
+    raise ValueError("the full scan decides")
+
+
+def _outcome(raw: bytes) -> object:
+    try:
+        return ("document", loads_rfc_8259(raw))
+    except InputValidationError as error:
+        return ("issues", error.issues)
+
+
+@given(
+    st.text(alphabet='[]{}",:0123456789eE.-+ NaInfityrulsf\\u', max_size=64).map(str.encode)
+    | JSON_VALUES.map(lambda value: json.dumps(value).encode())
+)
+@example(b'{"a": NaN}')
+@example(b"[-Infinity, 1]")
+@example(b'{"a": [1e400]}')
+@example(b"[" + b"9" * 4301 + b"]")
+@example(b"[" * (MAX_JSON_NESTING + 1) + b"]" * (MAX_JSON_NESTING + 1))
+@example(b'{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}')
+def test_the_plain_path_answers_what_the_full_scan_answers(raw: bytes) -> None:
+    # a body the RFC allows is decoded by json.loads alone (json_body._loads_plain); every other body goes through
+    # the scan, so a body the plain path lets through must be one the scan finds no problem in
+    fast = _outcome(raw)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(json_body, "_loads_plain", _not_tried)
+        assert _outcome(raw) == fast

@@ -51,15 +51,17 @@ def view_inputs(view: Callable[..., Any]) -> ViewInputs:
 
 def apply_input_rules() -> None:
     """Before a view that reads a query or a body: the input rules, raising what errors.py answers (415, 422)."""
-    if request.endpoint is None:
+    # the request itself, looked up in the context once rather than once per attribute: this runs on every request
+    asked: Request = request._get_current_object()  # type: ignore[attr-defined]
+    if asked.endpoint is None:
         return  # no view: a 404 or 405 to come
-    inputs = view_inputs(current_app.view_functions[request.endpoint])
+    inputs = view_inputs(current_app.view_functions[asked.endpoint])
     # flask-openapi3 validates the query and the body before the view runs, so the rules go in a
     # before_request hook: the same checks, in the same order, as the FastAPI app
-    if issues := repeated_parameter_issues(request.args.items(multi=True), inputs.query_names):
+    if inputs.query_names and (issues := repeated_parameter_issues(asked.args.items(multi=True), inputs.query_names)):
         raise InputValidationError(issues)
     if inputs.takes_body:
-        document = read_json_body(request.headers.get("Content-Type"), request.get_data(cache=True))
+        document = read_json_body(asked.headers.get("Content-Type"), asked.get_data(cache=True))
         # the body is parsed once: flask-openapi3 validates the view's model from request.get_json(), which
         # Werkzeug answers from request._cached_json when it is there (for silent and loud calls alike)
-        request._cached_json = (document, document)
+        asked._cached_json = (document, document)

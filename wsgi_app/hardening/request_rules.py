@@ -50,6 +50,9 @@ class RequestRulesMiddleware:
         if not is_canonical_path(target.split("?", 1)[0]):
             return start_error(start_response, 404, "Not Found")
         # --8<-- [start:body-limit]
+        if "CONTENT_LENGTH" not in environ and "HTTP_TRANSFER_ENCODING" not in environ:
+            # no body: HTTP/1.1 frames a request body by one of the two headers (RFC 9112 section 6.3)
+            return self.app(environ, start_response)
         # the body limit: answer 413 once a request body passes it, before the body is all in memory
         meter = BodyMeter(self.max_body_bytes, environ.get("CONTENT_LENGTH"))
         if meter.declared_too_large():
