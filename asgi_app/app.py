@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from asgi_app import docs, errors, events, hardening, lab, routes
+from common.database import new_async_pool, new_pool
 from common.lock import open_async_merge_lock
 from common.logs import app_logger
 from common.settings import Settings, load_settings
@@ -36,20 +37,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # opened here rather than in the lifespan, so that a bad LOCK_URL stops the server with one line
     # instead of a lifespan traceback; the lifespan closes it
     merge_lock = open_async_merge_lock(settings.lock_url_for("asgi"), settings.lock_lease_seconds)
+    # /lab/db's pool of PostgreSQL connections, and /lab/db-blocking's blocking one: None without DATABASE_URL
+    db_pool, blocking_db_pool = new_async_pool(settings), new_pool(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.loop_slow_callback_seconds is not None:
             watch_the_loop(settings.loop_slow_callback_seconds)
+        # each worker process opens its own pools, here on the loop the async one belongs to; they connect in the
+        # background, so a PostgreSQL that is down costs /lab/db a 503, not the app its start
+        if db_pool is not None and blocking_db_pool is not None:
+            await db_pool.open()
+            blocking_db_pool.open()
         try:
             yield
         finally:
             await merge_lock.close()
+            if db_pool is not None and blocking_db_pool is not None:
+                await db_pool.close()
+                blocking_db_pool.close()
 
     # docs_url=None: FastAPI's own /docs loads Swagger UI from a CDN, docs.py serves the installed files
     app = FastAPI(title=TITLE, version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.merge_lock = merge_lock
+    app.state.db_pool, app.state.blocking_db_pool = db_pool, blocking_db_pool
 
     # what makes the two apps answer hostile input alike; before the routes, as on Flask
     hardening.init_app(app, settings)

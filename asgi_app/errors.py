@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from asgi_app.hardening import allowed_methods
+from common.database import DatabaseUnavailableError
 from common.http import (
     CLOSE_CONNECTION,
     LOCK_UNAVAILABLE,
@@ -86,6 +87,12 @@ async def lock_unavailable(request: Request, error: Exception) -> Response:
     return JSONResponse({"detail": f"{LOCK_UNAVAILABLE}{error}"}, status_code=503, headers={"Retry-After": "1"})
 
 
+async def database_unavailable(request: Request, error: Exception) -> Response:
+    """Answer 503 when /lab/db has no PostgreSQL, or no pooled connection came free in time."""
+    assert isinstance(error, DatabaseUnavailableError)
+    return JSONResponse({"detail": error.detail}, status_code=503, headers=error.headers)
+
+
 async def internal_error(request: Request, error: Exception) -> Response:
     """Answer 500 in JSON; the traceback goes to the log, not to the client."""
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -101,4 +108,5 @@ def init_app(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(UnsupportedMediaTypeError, unsupported_media_type)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(LockUnavailableError, lock_unavailable)
+    app.add_exception_handler(DatabaseUnavailableError, database_unavailable)
     app.add_exception_handler(Exception, internal_error)

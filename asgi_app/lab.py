@@ -8,14 +8,26 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Query, Response, WebSocket
+from fastapi import APIRouter, FastAPI, Query, Request, Response, WebSocket
 from fastapi.sse import EventSourceResponse
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from asgi_app.docs import documented
 from asgi_app.hardening import InputRulesRoute
+from common.database import SLEEP, database_errors, lab_db_result, require
 from common.events import STREAM_HEADERS, documented_stream, encode_event
 from common.lab import burn_cpu, lab_result
-from common.models import LAB_ERRORS, LAB_STREAM_ERRORS, TICKS, LabQuery, LabResult, LabStreamQuery, LabStreamTick
+from common.models import (
+    LAB_DB_ERRORS,
+    LAB_ERRORS,
+    LAB_STREAM_ERRORS,
+    TICKS,
+    LabDbResult,
+    LabQuery,
+    LabResult,
+    LabStreamQuery,
+    LabStreamTick,
+)
 from common.settings import Settings
 
 router = APIRouter(prefix="/lab", tags=["lab"], responses=documented(LAB_ERRORS), route_class=InputRulesRoute)
@@ -59,6 +71,42 @@ def lab_cpu(query: LabParameters) -> LabResult:
     started_at = time.time()
     burn_cpu(query.ms)
     return lab_result(query.ms, started_at)
+
+
+def get_db_pool(request: Request) -> AsyncConnectionPool:
+    """This worker process's asyncio pool of PostgreSQL connections, which the lifespan opened (a 503 without one)."""
+    return require(request.app.state.db_pool)
+
+
+def get_blocking_db_pool(request: Request) -> ConnectionPool:
+    """This worker process's blocking pool, for /lab/db-blocking only: the mistake that route shows."""
+    return require(request.app.state.blocking_db_pool)
+
+
+# --8<-- [start:db]
+@router.get("/db", responses=documented(LAB_DB_ERRORS))
+async def lab_db(query: LabParameters, request: Request) -> LabDbResult:
+    """Wait `ms` in PostgreSQL on a pooled connection, awaited: the loop serves other requests meanwhile."""
+    pool, started_at = get_db_pool(request), time.time()
+    with database_errors(pool):
+        async with pool.connection() as connection:  # waits here while every connection is out
+            got_connection_at = time.time()
+            cursor = await connection.execute(SLEEP, [query.ms / 1000])
+            row = await cursor.fetchone()
+    return lab_db_result(query.ms, pool, started_at, got_connection_at, row)
+
+
+@router.get("/db-blocking", responses=documented(LAB_DB_ERRORS))
+async def lab_db_blocking(query: LabParameters, request: Request) -> LabDbResult:
+    """The classic mistake again: a blocking driver inside async def stalls the loop, so one query runs at a time."""
+    pool, started_at = get_blocking_db_pool(request), time.time()
+    with database_errors(pool), pool.connection() as connection:
+        got_connection_at = time.time()
+        row = connection.execute(SLEEP, [query.ms / 1000]).fetchone()
+    return lab_db_result(query.ms, pool, started_at, got_connection_at, row)
+
+
+# --8<-- [end:db]
 
 
 # --8<-- [start:stream]

@@ -170,6 +170,16 @@ class LabResult(BaseModel):
     ended_at: float = Field(description="When it was done, in the same clock: the harness draws timelines from these.")
 
 
+class LabDbResult(LabResult):
+    """Body of the /lab/db routes: what LabResult says, and which pooled connection ran the query, from when."""
+
+    pool_size: int = Field(description="DB_POOL_SIZE: the connections in this worker process's pool.")
+    got_connection_at: float = Field(
+        description="When the pool handed over a connection: from started_at to this, the request queued for one."
+    )
+    backend_pid: int = Field(description="The PostgreSQL process that ran the query: one per pooled connection.")
+
+
 class LabStreamQuery(BaseModel):
     """Query of /lab/stream: how many events, and how many milliseconds apart."""
 
@@ -213,6 +223,13 @@ MERGE_STATUS_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
 }
 LAB_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
     422: (ValidationErrorBody, "ms is not an integer from 0 to 2000"),
+}
+LAB_DB_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
+    503: (
+        HTTPError,
+        "No PostgreSQL: DATABASE_URL is unset, no pooled connection came free within DB_POOL_TIMEOUT_SECONDS "
+        "(retry after Retry-After), or the server cannot be reached",
+    ),
 }
 TICKS = "`n` events named `tick` (data: LabStreamTick, id: its number), `ms` apart"
 LAB_STREAM_ERRORS: dict[int, tuple[type[BaseModel], str]] = {

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_openapi3 import Info, OpenAPI
 
+from common.database import new_pool
 from common.lock import open_merge_lock
 from common.logs import app_logger
 from common.models import ValidationErrorBody
@@ -58,6 +59,12 @@ def create_app(settings: Settings | None = None) -> FlaskApp:
     # a Flask app has no lifespan: the lock opens here and closes when the worker process exits
     merge_lock = open_merge_lock(settings.lock_url_for("wsgi"), settings.lock_lease_seconds)
     atexit.register(merge_lock.close)
+    # /lab/db's pool of PostgreSQL connections (None without DATABASE_URL): each worker process builds the app,
+    # so each opens its own here, connecting in the background, and closes it when it exits
+    db_pool = new_pool(settings)
+    if db_pool is not None:
+        db_pool.open()
+        atexit.register(db_pool.close)
 
     # doc_ui=False: flask-openapi3 still writes the OpenAPI document, docs.py serves it at FastAPI's URLs
     app = FlaskApp(
@@ -71,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FlaskApp:
     )
     app.extensions["settings"] = settings
     app.extensions["merge_lock"] = merge_lock
+    app.extensions["db_pool"] = db_pool
     # FastAPI keeps a model's field order in its JSON; Flask sorts keys unless told not to
     app.json.sort_keys = False  # type: ignore[attr-defined]
 

@@ -19,6 +19,7 @@ from pydantic_core import ErrorDetails
 from werkzeug import exceptions
 from werkzeug.sansio.response import Response as SansIOResponse
 
+from common.database import DatabaseUnavailableError
 from common.http import (
     LOCK_UNAVAILABLE,
     BodyIncompleteError,
@@ -151,6 +152,11 @@ def lock_unavailable(error: LockUnavailableError) -> Response:
     return HTTPException(503, detail=f"{LOCK_UNAVAILABLE}{error}", headers={"Retry-After": "1"}).json_response()
 
 
+def database_unavailable(error: DatabaseUnavailableError) -> Response:
+    """Answer 503 when /lab/db has no PostgreSQL, or no pooled connection came free in time."""
+    return HTTPException(503, detail=error.detail, headers=error.headers).json_response()
+
+
 def internal_error(error: exceptions.InternalServerError) -> Response:
     """Answer 500 in JSON; the traceback goes to the log, not to the client."""
     logger.error("unhandled error on %s %s", request.method, request.path, exc_info=error.original_exception)
@@ -165,4 +171,5 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.register_error_handler(UnsupportedMediaTypeError, unsupported_media_type)
     app.register_error_handler(exceptions.HTTPException, http_error)
     app.register_error_handler(LockUnavailableError, lock_unavailable)
+    app.register_error_handler(DatabaseUnavailableError, database_unavailable)
     app.register_error_handler(exceptions.InternalServerError, internal_error)

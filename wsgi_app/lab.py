@@ -8,14 +8,26 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask_openapi3 import APIBlueprint, OpenAPI, Tag
 from flask_sock import Sock
+from psycopg_pool import ConnectionPool
 from simple_websocket import Server
 
+from common.database import SLEEP, database_errors, lab_db_result, require
 from common.events import EVENT_STREAM, STREAM_HEADERS, documented_stream, encode_event
 from common.lab import burn_cpu, lab_result
-from common.models import LAB_ERRORS, LAB_STREAM_ERRORS, TICKS, LabQuery, LabResult, LabStreamQuery, LabStreamTick
+from common.models import (
+    LAB_DB_ERRORS,
+    LAB_ERRORS,
+    LAB_STREAM_ERRORS,
+    TICKS,
+    LabDbResult,
+    LabQuery,
+    LabResult,
+    LabStreamQuery,
+    LabStreamTick,
+)
 from common.settings import Settings
 from wsgi_app.docs import documented
 from wsgi_app.errors import HTTPException
@@ -67,6 +79,35 @@ def lab_cpu(query: LabQuery) -> dict[str, Any]:
     started_at = time.time()
     burn_cpu(query.ms)
     return lab_result(query.ms, started_at).model_dump()
+
+
+def get_db_pool() -> ConnectionPool:
+    """This worker process's pool of PostgreSQL connections, which create_app opened (a 503 without one)."""
+    return require(current_app.extensions["db_pool"])
+
+
+# --8<-- [start:db]
+def lab_db(query: LabQuery) -> dict[str, Any]:
+    """Wait `ms` in PostgreSQL on a pooled connection, blocking whatever runs the request: worker, thread, greenlet."""
+    pool, started_at = get_db_pool(), time.time()
+    with database_errors(pool), pool.connection() as connection:  # waits here while every connection is out
+        got_connection_at = time.time()
+        row = connection.execute(SLEEP, [query.ms / 1000]).fetchone()
+    return lab_db_result(query.ms, pool, started_at, got_connection_at, row).model_dump()
+
+
+# --8<-- [end:db]
+
+# one view for both routes: the FastAPI app's /lab/db-blocking is a blocking driver inside async def, which holds
+# up its whole event loop; in WSGI every driver blocks, and holds up only the request that called it
+LAB_DB = {
+    "/db": "Wait `ms` in PostgreSQL on a pooled connection, blocking what runs the request.",
+    "/db-blocking": "The same query as /lab/db: in WSGI every driver blocks, and only its own request waits.",
+}
+for path, summary in LAB_DB.items():
+    endpoint = f"lab_{path.removeprefix('/').replace('-', '_')}"
+    responses = {200: LabDbResult, **documented(LAB_DB_ERRORS)}
+    api.get(path, responses=responses, summary=summary, operation_id=f"{endpoint}_get", endpoint=endpoint)(lab_db)
 
 
 # --8<-- [start:stream]

@@ -8,9 +8,12 @@ import time
 import pytest
 from websockets.sync.client import connect
 
+from common.database import NO_DATABASE_URL
 from tests.support.api import ApiClient, sse_events
 
 LAB_ROUTES = ["io", "async-io", "blocking", "threadpool", "cpu"]
+# the routes that wait in PostgreSQL: tests/contract/test_lab_db.py serves them one; these servers have none
+LAB_DB_ROUTES = ["db", "db-blocking"]
 
 
 @pytest.fixture
@@ -40,7 +43,7 @@ def test_lab_ms_defaults_to_100(lab: ApiClient) -> None:
     assert lab.http.get("/lab/threadpool").json()["waited_ms"] == 100
 
 
-@pytest.mark.parametrize("route", LAB_ROUTES)
+@pytest.mark.parametrize("route", LAB_ROUTES + LAB_DB_ROUTES)
 @pytest.mark.parametrize(
     ("ms", "error_type"),
     [
@@ -57,6 +60,17 @@ def test_lab_ms_out_of_range_is_a_422(lab: ApiClient, route: str, ms: str, error
     assert response.status_code == 422
     [issue] = response.json()["detail"]
     assert (issue["type"], issue["loc"]) == (error_type, ["query", "ms"])
+
+
+@pytest.mark.parametrize("route", LAB_DB_ROUTES)
+def test_lab_db_without_database_url_is_a_503_naming_it(lab: ApiClient, route: str) -> None:
+    response = lab.http.get(f"/lab/{route}", params={"ms": 0})
+    if response.status_code == 200:  # an answer names the PostgreSQL backend that ran it: a --base-url server's
+        pytest.skip(f"{lab.base_url} has a PostgreSQL behind /lab/{route} (DATABASE_URL is set)")
+    assert response.status_code == 503
+    assert response.json() == {"detail": NO_DATABASE_URL}
+    # no Retry-After: the setting does not come back by waiting
+    assert "retry-after" not in response.headers
 
 
 def test_lab_stream_sends_n_ticks_ms_apart(lab: ApiClient) -> None:
