@@ -48,7 +48,8 @@ serve: install
 	    echo "make serve: port $$port on 127.0.0.1 is already in use; stop what is listening there (ss -ltnp 'sport = :$$port')"; exit 1; \
 	  fi; \
 	done
-	@$(BIN)/honcho start
+	@$(BIN)/python -m launcher token
+	@MERGE_TOKENS_FILE=.merge-token $(BIN)/honcho start
 
 ## demo: the lesson, measured here: the contract's smoke set against both apps, 100 requests waiting on I/O on
 ## one event loop, one sync worker and make serve's sync workers, a blocking call in async def, and 100 open

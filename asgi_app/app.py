@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from asgi_app import docs, errors, events, hardening, lab, routes
+from asgi_app import auth, docs, errors, events, hardening, lab, routes
 from common.database import new_async_pool, new_pool
 from common.lock import open_async_merge_lock
 from common.logs import app_logger
@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.merge_lock = merge_lock
     app.state.db_pool, app.state.blocking_db_pool = db_pool, blocking_db_pool
 
+    # who may merge (asgi_app/auth.py), before any rule reads a body, as on Flask
+    auth.init_app(app, settings)
     # what makes the two apps answer hostile input alike; before the routes, as on Flask
     hardening.init_app(app, settings)
     # each module wires its own part; the OpenAPI document after the routes it describes

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, FastAPI, HTTPException, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.sse import EventSourceResponse
 
 from asgi_app import events
+from asgi_app.auth import require_merge_token
 from asgi_app.docs import documented
 from asgi_app.hardening import InputRulesRoute
 from common import merges, models
@@ -44,7 +45,12 @@ async def public_test() -> Message:
 
 
 # --8<-- [start:start_merge]
-@router.post("/merge", status_code=202, responses=documented(models.START_MERGE_ERRORS))
+@router.post(
+    "/merge",
+    status_code=202,
+    responses=documented(models.START_MERGE_ERRORS),
+    dependencies=[Depends(require_merge_token)],
+)
 async def start_merge(
     body: MergeRequest,
     background_tasks: BackgroundTasks,

@@ -203,7 +203,12 @@ class HistoryQuery(BaseModel):
 
 # the error answers each route documents, with the model of each body; both apps list the same ones
 START_MERGE_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
-    400: (HTTPError, "The body did not arrive whole: short of its Content-Length, or its chunks broken"),
+    400: (
+        HTTPError,
+        "The body did not arrive whole (short of its Content-Length, or its chunks broken), "
+        "or the Authorization header is malformed",
+    ),
+    401: (HTTPError, "No bearer token, or not one of MERGE_TOKENS: WWW-Authenticate says which"),
     409: (HTTPError, "The shared resource is held: retry after the Retry-After header's seconds"),
     413: (HTTPError, "The body is larger than MAX_BODY_BYTES"),
     415: (HTTPError, "The body is not sent as application/json"),

@@ -11,6 +11,7 @@ from launcher.postgres import PostgresServer, postgres_bin_dir, run_postgres
 from launcher.process import HOST, ROOT, StartedProcess, ToolNotFoundError, find_tool, free_port, start_process
 from launcher.redis import RedisServer, run_redis
 from launcher.servers import CLIENT_LIMITS, RunningServer, ServerConfig, run_server
+from launcher.token import bearer, checkout_token
 from launcher.wait import StillWaitingError, wait_for
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "StartedProcess",
     "StillWaitingError",
     "ToolNotFoundError",
+    "bearer",
+    "checkout_token",
     "config",
     "find_tool",
     "free_port",

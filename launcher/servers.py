@@ -16,6 +16,7 @@ from typing import Literal
 import httpx
 
 from launcher.process import HOST, ROOT, StartedProcess, free_port, start_process
+from launcher.token import checkout_token
 from launcher.wait import StillWaitingError, wait_for
 
 Interface = Literal["asgi", "wsgi"]
@@ -229,13 +230,16 @@ def run_server(
 ) -> Iterator[RunningServer]:
     """Serve `config` on a free port until the block ends; `env` holds MERGE_SECONDS, LOCK_URL and the like.
 
+    MERGE_TOKENS is the checkout's token (launcher.token) unless `env` says otherwise.
+
     The log (and, unless `env` names another LOCK_URL, the SQLite lock file) goes in `folder`, which is kept;
     without one, in a temporary folder removed at the end. `cpus` pins the server with taskset.
     """
     with tempfile.TemporaryDirectory(prefix=f"{config.id}-") as scratch:
         where = folder or Path(scratch)
         port = free_port()
-        server_env = {"LOCK_URL": f"sqlite:///{where / f'{config.id}-{port}.lock.sqlite3'}", **(env or {})}
+        lock_url = f"sqlite:///{where / f'{config.id}-{port}.lock.sqlite3'}"
+        server_env = {"LOCK_URL": lock_url, "MERGE_TOKENS": checkout_token(), **(env or {})}
         started = start_process(config.command(port, access_log), where / f"{config.id}-{port}.log", server_env, cpus)
         server = RunningServer(config, f"http://{HOST}:{port}", started, server_env)
         try:

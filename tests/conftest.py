@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from launcher import PostgresServer, RedisServer, ServerConfig, run_postgres, run_redis
+from launcher import PostgresServer, RedisServer, ServerConfig, checkout_token, run_postgres, run_redis
 from launcher.catalog import GUNICORN_SYNC_1, UVICORN
 from tests.support.tools import require_postgres, require_tool
 
@@ -22,12 +22,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run the contract suite against this running server (e.g. http://127.0.0.1:8000) instead of starting both",
     )
     parser.addoption(
+        "--token",
+        default=None,
+        help="the bearer token POST /merge sends to the server of --base-url (one of its MERGE_TOKENS); the servers "
+        "the tests start get the checkout's own (.merge-token)",
+    )
+    parser.addoption(
         "--servers",
         default=None,
         help="run the contract suite against these rows of the launcher's catalog, comma-separated "
         "(e.g. daphne,uvicorn-a2wsgi; `python -m benchmarks --list` lists them), or our-api for every row that "
         "serves our API, instead of the two default ones",
     )
+
+
+@pytest.fixture(scope="session")
+def merge_token(request: pytest.FixtureRequest) -> str:
+    """The bearer token a test's POST /merge sends: --token's, else the checkout's, which run_server gives every app."""
+    token: str | None = request.config.getoption("--token")
+    return token or checkout_token()
 
 
 @pytest.fixture(scope="session")

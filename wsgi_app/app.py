@@ -16,7 +16,7 @@ from common.lock import open_merge_lock
 from common.logs import app_logger
 from common.models import ValidationErrorBody
 from common.settings import Settings, load_settings
-from wsgi_app import docs, errors, events, hardening, lab, routes
+from wsgi_app import auth, docs, errors, events, hardening, lab, routes
 
 TITLE = "WSGI vs ASGI: the Flask app"
 
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FlaskApp:
         validation_error_status=422,
         validation_error_model=ValidationErrorBody,
         validation_error_callback=errors.validation_error,
+        security_schemes=auth.SECURITY_SCHEMES,
     )
     app.extensions["settings"] = settings
     app.extensions["merge_lock"] = merge_lock
@@ -82,6 +83,8 @@ def create_app(settings: Settings | None = None) -> FlaskApp:
     # FastAPI keeps a model's field order in its JSON; Flask sorts keys unless told not to
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
+    # who may merge (wsgi_app/auth.py): its hook first, before any rule reads a body
+    auth.init_app(app, settings)
     # what makes the two apps answer hostile input alike; before the routes: Flask settles OPTIONS per route
     hardening.init_app(app, settings)
     # each module wires its own part; the OpenAPI document after the routes it describes

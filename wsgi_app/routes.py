@@ -16,6 +16,7 @@ from common.lock import Busy, MergeLock
 from common.models import MergeAccepted, MergeHistory, MergeRequest, MergeStatus, Message
 from common.settings import Settings
 from wsgi_app import events
+from wsgi_app.auth import MERGE_TOKEN, merge_token_required
 from wsgi_app.docs import documented
 from wsgi_app.errors import HTTPException
 from wsgi_app.hardening import apply_input_rules
@@ -43,7 +44,8 @@ def public_test() -> dict[str, Any]:
 
 
 # --8<-- [start:start_merge]
-@api.post("/merge", responses={202: MergeAccepted, **documented(models.START_MERGE_ERRORS)})
+@api.post("/merge", responses={202: MergeAccepted, **documented(models.START_MERGE_ERRORS)}, security=MERGE_TOKEN)
+@merge_token_required
 def start_merge(
     body: MergeRequest,
 ) -> tuple[dict[str, Any], int, dict[str, str]]:

@@ -11,6 +11,7 @@ request_rules.py, one pure ASGI middleware, before any route:
 | two `Content-Type` lines | `400`, closes | the two stacks would read different ones |
 | an `Expect` other than `100-continue` | `417`, closes | RFC 9110; Gunicorn refuses it itself |
 | a `Transfer-Encoding` other than `chunked` | `501`, closes | RFC 9112 section 6.1: a coded body would pass as plain |
+| two `Authorization` lines | joined with commas | Starlette reads the first, Gunicorn joins them |
 | a path with `//` or `%2F`, or a trailing `/` | `404` | one form per path: Starlette redirects, Werkzeug merges |
 | `HEAD` | `GET`'s answer, no body | RFC 9110; FastAPI's routes skip HEAD, Flask's answer it |
 | a body over `MAX_BODY_BYTES` | `413`, closes | refused on its declared length, or at the first chunk past it |
@@ -23,6 +24,7 @@ input_rules.py, a route class (InputRulesRoute), before FastAPI reads a route's 
 | a query parameter given twice | `422` | Starlette keeps the last, Werkzeug the first |
 | a body not sent as JSON | `415` | naming the header to send |
 | a body not an RFC 8259 JSON object, or nested too deep | `422` | json.loads takes NaN, 1e400, UTF-16 |
+| any of these bodies on a route with dependencies | theirs first | a 401 before a 415, as Flask's hooks run first |
 
 methods.py, for errors.py: a `405` lists every method of the path in `Allow` (Starlette's names one route's).
 

@@ -10,11 +10,12 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
-from common.http import BodyIncompleteError, InputValidationError
+from common.http import BodyIncompleteError, BodyTooLargeError, InputValidationError, UnsupportedMediaTypeError
 from common.json_body import read_json_body
 from common.query import query_names, repeated_parameter_issues
 
@@ -28,7 +29,9 @@ class InputRulesRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
         names = frozenset().union(*(query_fields(field) for field in self.dependant.query_params))
-        takes_body = self.body_field is not None
+        body, takes_body = self.body_field, self.body_field is not None
+        # a route's dependencies (POST /merge's token) answer before its body's problems, as Flask's hooks do
+        dependencies_first = body is not None and body.field_info.is_required() and bool(self.dependant.dependencies)
         if not names and not takes_body:
             return handle  # a route that reads neither has nothing to check
 
@@ -40,10 +43,32 @@ class InputRulesRoute(APIRoute):
             if takes_body:
                 # the body is parsed once: FastAPI validates the route's model from request.json(), which
                 # Starlette answers from request._json when it is there, so the strict parse goes there
-                request._json = read_json_body(request.headers.get("content-type"), await body_of(request))
+                try:
+                    request._json = read_json_body(request.headers.get("content-type"), await body_of(request))
+                except BODY_PROBLEMS as problem:
+                    if not dependencies_first:
+                        raise
+                    return await after_the_dependencies(handle, request, problem)
             return await handle(request)
 
         return handle_inputs
+
+
+BODY_PROBLEMS = (BodyIncompleteError, BodyTooLargeError, UnsupportedMediaTypeError, InputValidationError)
+
+
+async def after_the_dependencies(
+    handle: Callable[[Request], Coroutine[Any, Any, Response]], request: Request, problem: Exception
+) -> Response:
+    """Let the route's dependencies answer first (a 401 to a stranger), then raise the body's problem."""
+    # FastAPI reads the body before it runs the dependencies: given none, it runs them, then finds the required
+    # body missing, and that failure is where the problem the rules found belongs
+    request._body = b""
+    try:
+        await handle(request)
+    except RequestValidationError:
+        raise problem from None
+    raise AssertionError("a route whose body is required ran without one")
 
 
 def query_fields(field: ModelField) -> frozenset[str]:

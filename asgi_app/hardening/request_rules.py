@@ -35,7 +35,7 @@ class RequestRulesMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        hosts = content_types = 0
+        hosts = content_types = authorizations = 0
         content_length = expect = transfer_encoding = None
         for name, value in scope["headers"]:  # one pass: this runs before every request
             if name == b"host":
@@ -48,6 +48,8 @@ class RequestRulesMiddleware:
                 expect = value.decode("latin-1")
             elif name == b"transfer-encoding":
                 transfer_encoding = value.decode("latin-1")
+            elif name == b"authorization":
+                authorizations += 1
         # the strict rules: what RFC 9112 and RFC 3986 ask a server to refuse, and Uvicorn lets in
         problem = header_problem(
             hosts=hosts,
@@ -59,6 +61,10 @@ class RequestRulesMiddleware:
         if problem is not None:
             await send_error(send, *problem, CLOSE_CONNECTION)
             return
+        if authorizations > 1:
+            # Starlette reads the first line, a WSGI server joins them with commas (PEP 3333: one value a name):
+            # joined here too, both apps judge one value, and a token never holds a comma (auth's 400)
+            scope = {**scope, "headers": joined(scope["headers"], b"authorization")}
         if not is_canonical_path(scope.get("raw_path", b"").decode("latin-1")):
             await send_error(send, 404, "Not Found")
             return
@@ -89,6 +95,12 @@ class RequestRulesMiddleware:
 
         await self.app(scope, counting_receive, send)
         # --8<-- [end:body-limit]
+
+
+def joined(headers: list[tuple[bytes, bytes]], name: bytes) -> list[tuple[bytes, bytes]]:
+    """The headers with every line of `name` joined into one, in order, with commas (as Gunicorn joins them)."""
+    values = [value for line, value in headers if line == name]
+    return [(line, value) for line, value in headers if line != name] + [(name, b",".join(values))]
 
 
 def without_body(send: Send) -> Send:

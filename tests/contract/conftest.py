@@ -57,9 +57,9 @@ def base_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture
-def api(base_url: str) -> Iterator[ApiClient]:
-    """A client for the app under test, with the shared resource free when the test starts."""
-    client = ApiClient(base_url)
+def api(base_url: str, merge_token: str) -> Iterator[ApiClient]:
+    """A client for the app under test, sending the merge token, with the shared resource free when the test starts."""
+    client = ApiClient(base_url, merge_token)
     try:
         client.wait_until_free()
         yield client

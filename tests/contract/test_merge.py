@@ -171,6 +171,6 @@ def test_public_test_keeps_answering_while_a_merge_holds_the_resource(api: ApiCl
     assert api.merge_status().json()["busy"] is True
 
 
-def test_concurrent_merges_are_granted_once(api: ApiClient) -> None:
-    answers = race([api.base_url], requests=50)
+def test_concurrent_merges_are_granted_once(api: ApiClient, merge_token: str) -> None:
+    answers = race([api.base_url], merge_token, requests=50)
     assert answers == Counter({202: 1, 409: 49})

@@ -44,13 +44,13 @@ def lock_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 
 @pytest.mark.parametrize("config", CONFIGURATIONS, ids=lambda config: config.id)
-def test_exactly_one_merge_is_accepted(config: ServerConfig, lock_env: dict[str, str]) -> None:
+def test_exactly_one_merge_is_accepted(config: ServerConfig, lock_env: dict[str, str], merge_token: str) -> None:
     with run_server(config, {**LONG_HOLD, **lock_env}) as server:
-        answers = race([server.url])
+        answers = race([server.url], merge_token)
     assert answers == Counter({202: 1, 409: CONCURRENT_MERGES - 1})
 
 
-def test_two_servers_sharing_one_redis_accept_exactly_one(redis_url: str) -> None:
+def test_two_servers_sharing_one_redis_accept_exactly_one(redis_url: str, merge_token: str) -> None:
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()
@@ -58,20 +58,20 @@ def test_two_servers_sharing_one_redis_accept_exactly_one(redis_url: str) -> Non
     with ExitStack() as servers:
         asgi = servers.enter_context(run_server(QUICK_UVICORN, env))
         wsgi = servers.enter_context(run_server(GUNICORN_SYNC_2, env))
-        answers = race([asgi.url, wsgi.url])
+        answers = race([asgi.url, wsgi.url], merge_token)
     assert answers == Counter({202: 1, 409: CONCURRENT_MERGES - 1})
 
 
-def test_memory_lock_is_right_within_one_process() -> None:
+def test_memory_lock_is_right_within_one_process(merge_token: str) -> None:
     # one uvicorn worker is one process: the in-memory lock is enough there
     with run_server(QUICK_UVICORN, {**LONG_HOLD, "LOCK_URL": "memory://"}) as server:
-        answers = race([server.url])
+        answers = race([server.url], merge_token)
     assert answers == Counter({202: 1, 409: CONCURRENT_MERGES - 1})
 
 
-def test_memory_lock_grants_one_hold_per_worker_process() -> None:
+def test_memory_lock_grants_one_hold_per_worker_process(merge_token: str) -> None:
     # the pitfall the docs teach: each of the two gunicorn workers has its own copy of the lock, so each
     # grants a hold; a sync worker serves one request at a time, so 50 requests reach both workers
     with run_server(GUNICORN_SYNC_2, {**LONG_HOLD, "LOCK_URL": "memory://"}) as server:
-        answers = race([server.url])
+        answers = race([server.url], merge_token)
     assert answers == Counter({202: 2, 409: CONCURRENT_MERGES - 2})

@@ -10,16 +10,17 @@ import httpx
 from httpx_sse import EventSource, ServerSentEvent
 
 from harness.timeline import at_once
-from launcher import CLIENT_LIMITS, wait_for
+from launcher import CLIENT_LIMITS, bearer, wait_for
 
 JSON = {"Content-Type": "application/json"}
 
 
 class ApiClient:
-    """The two endpoints and the status endpoint, over real HTTP to `base_url`."""
+    """The two endpoints and the status endpoint, over real HTTP to `base_url`; a merge sends `token`, if given."""
 
-    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, token: str | None = None, timeout: float = 10.0) -> None:
         self.base_url = base_url
+        self.authorization = bearer(token) if token else {}
         self.http = httpx.Client(base_url=base_url, timeout=timeout, limits=CLIENT_LIMITS)
 
     def close(self) -> None:
@@ -32,13 +33,19 @@ class ApiClient:
 
     def start_merge(self, branch_name: Any = "feature/login") -> httpx.Response:
         """POST /merge with a JSON body naming the branch."""
-        return self.http.post("/merge", json={"branch_name": branch_name})
+        return self.http.post("/merge", json={"branch_name": branch_name}, headers=self.authorization)
 
     def post_merge(
-        self, content: bytes | str | Iterator[bytes] | None = None, headers: dict[str, str] | None = None
+        self,
+        content: bytes | str | Iterator[bytes] | None = None,
+        headers: dict[str, str] | None = None,
+        *,
+        authorized: bool = True,
     ) -> httpx.Response:
-        """POST /merge with any body and headers, to try malformed requests."""
-        return self.http.post("/merge", content=content, headers=headers)
+        """POST /merge with any body and headers, to try malformed requests; the token unless `authorized` is False."""
+        return self.http.post(
+            "/merge", content=content, headers={**self.authorization, **(headers or {})} if authorized else headers
+        )
 
     def merge_status(self) -> httpx.Response:
         """GET /merge."""
@@ -53,11 +60,11 @@ class ApiClient:
         wait_for(lambda: self.merge_status().json()["busy"] is False, timeout, "the shared resource to be free")
 
 
-def race(base_urls: list[str], requests: int = 50) -> Counter[int]:
-    """Fire `requests` POST /merge at once, spread over `base_urls`; count the answers by status."""
+def race(base_urls: list[str], token: str, requests: int = 50) -> Counter[int]:
+    """Fire `requests` POST /merge at once, spread over `base_urls`, each with `token`; count the answers by status."""
 
     def post(index: int, client: httpx.Client) -> int:
-        return client.post("/merge", json={"branch_name": f"race/{index}"}).status_code
+        return client.post("/merge", json={"branch_name": f"race/{index}"}, headers=bearer(token)).status_code
 
     _, statuses = at_once([base_urls[index % len(base_urls)] for index in range(requests)], post, timeout=30)
     if len(statuses) != requests:

@@ -11,6 +11,7 @@ request_rules.py, one pure WSGI middleware, before Flask sees the request:
 | two `Content-Type` lines | `400` (Gunicorn) | the two stacks would read different ones |
 | an `Expect` other than `100-continue` | `417` (Gunicorn) | RFC 9110 |
 | a `Transfer-Encoding` other than `chunked` | `501` | RFC 9112 section 6.1: a coded body would pass as plain |
+| two `Authorization` lines | joined with commas (Gunicorn) | PEP 3333 keeps one value a name |
 | a path with `//` or `%2F`, or a trailing `/` | `404` | one form per path: Werkzeug merges `//` (init_app) |
 | `HEAD` | `GET`'s answer, no body | RFC 9110; Flask does it |
 | a body over `MAX_BODY_BYTES` | `413` | refused on its declared length, or at the first byte past it |
