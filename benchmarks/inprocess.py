@@ -4,6 +4,7 @@
     python -m benchmarks.inprocess --compare routers        # a FastAPI route on the app, and in an included router
     python -m benchmarks.inprocess --compare dependencies   # the busy path with 0, 1 and 2 Depends
     python -m benchmarks.inprocess --compare hop            # SQLite's busy read on the loop, and in a thread
+    python -m benchmarks.inprocess --profile busy           # where ours spends what bare does not, by area
 
 No server and no network: each request is a call of the ASGI or WSGI app with a ready-made request, so the
 figures are what the framework and our code cost, without what Uvicorn or Gunicorn add around them. That is
@@ -265,6 +266,82 @@ def hop_against_read(calls: int, repeats: int) -> list[tuple[str, float]]:
     return interleave(cases, repeats)
 
 
+def area_of(filename: str, function: str) -> str:
+    """The part of the stack a profiled function belongs to: one of our packages, a library, or Python itself."""
+    if filename == "~":  # a built-in: named by the type or module it belongs to
+        for mark, area in [("sqlite3", "sqlite3 (C)"), ("pydantic_core", "pydantic"), ("json", "json (C)")]:
+            if mark in function:
+                return area
+        return "built-ins"
+    if "site-packages/" in filename:
+        return filename.split("site-packages/", 1)[1].split("/", 1)[0]
+    relative = Path(filename).resolve()
+    root = Path(__file__).resolve().parent.parent
+    if relative.is_relative_to(root):
+        parts = relative.relative_to(root).parts
+        # our code: the package and module, so that the hardening, the lock and the JSON rules stand apart
+        return "/".join(parts[:3] if len(parts) > 2 and parts[1] in {"hardening", "lock"} else parts[:2])
+    return "python (stdlib)"
+
+
+def profile(path: str, calls: int) -> list[str]:
+    """cProfile's own time per request of ours and bare, summed by area (area_of), both stacks, one path."""
+    import cProfile
+    import pstats
+
+    from asgi_app.app import create_app as create_asgi_app
+    from docs_src.baselines import bare_fastapi, bare_flask
+    from wsgi_app.app import create_app as create_wsgi_app
+
+    settings = Settings(lock_lease_seconds=3600)
+    ours_asgi, ours_wsgi = create_asgi_app(settings), create_wsgi_app(settings)
+    ours_wsgi.extensions["merge_lock"].try_acquire(HOLDER, 3600.0)
+    asyncio.run(ours_asgi.state.merge_lock.try_acquire(HOLDER, 3600.0))
+    request = {"hello": HELLO, "busy": BUSY}[path]
+
+    def by_area(run: Callable[[], object]) -> dict[str, float]:
+        # CPU time of this thread, not the wall clock: on a shared machine another process's turn is not ours
+        profiler = cProfile.Profile(time.thread_time_ns, 1e-9)
+        profiler.runcall(run)
+        areas: dict[str, float] = {}
+        for (filename, _, function), (_, _, own, _, _) in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
+            area = area_of(filename, function)
+            areas[area] = areas.get(area, 0.0) + own / calls * 1e6
+        return areas
+
+    def asgi_calls(app: Any) -> None:
+        async def run() -> None:
+            for _ in range(calls):
+                await app(*asgi_request(*request))
+
+        asyncio.run(run())
+
+    def wsgi_calls(app: Any) -> None:
+        for _ in range(calls):
+            b"".join(app(wsgi_environ(*request), lambda status, headers, exc_info=None: None))
+
+    lines = []
+    for stack, ours, bare, run in [
+        ("FastAPI", ours_asgi, bare_fastapi, asgi_calls),
+        ("Flask", ours_wsgi, bare_flask, wsgi_calls),
+    ]:
+        for app in (ours, bare):  # warm up: the first calls fill caches a request normally finds full
+            run(app)
+        measured = {name: by_area(partial(run, app)) for name, app in [("ours", ours), ("bare", bare)]}
+        ours_areas, bare_areas = measured["ours"], measured["bare"]
+        total_ours, total_bare = sum(ours_areas.values()), sum(bare_areas.values())
+        lines.append(f"## {stack}, {path}: {total_ours:.1f} us profiled for ours, {total_bare:.1f} for bare")
+        lines.append(f"{'area':<36} {'ours':>8} {'bare':>8} {'more':>8}")
+        rows = sorted(set(ours_areas) | set(bare_areas), key=lambda a: bare_areas.get(a, 0.0) - ours_areas.get(a, 0.0))
+        for area in rows:
+            more = ours_areas.get(area, 0.0) - bare_areas.get(area, 0.0)
+            if max(ours_areas.get(area, 0.0), bare_areas.get(area, 0.0)) >= 0.5:
+                lines.append(
+                    f"{area:<36} {ours_areas.get(area, 0.0):8.1f} {bare_areas.get(area, 0.0):8.1f} {more:+8.1f}"
+                )
+    return lines
+
+
 COMPARISONS: dict[str, Callable[[int, int], Iterable[tuple[str, float]]]] = {
     "hop": hop_against_read,
     "ours": ours_and_bare,
@@ -279,6 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", choices=sorted(COMPARISONS), default="ours")
     parser.add_argument("--calls", type=int, default=3000, help="calls per measurement (default 3000)")
     parser.add_argument("--repeats", type=int, default=9, help="rounds, every case once a round; medians (default 9)")
+    parser.add_argument(
+        "--profile", choices=["hello", "busy"], help="instead: cProfile's time per request of ours and bare, by area"
+    )
     parser.add_argument("--out", type=Path, help="also write the lines to this file (a reference for the docs)")
     arguments = parser.parse_args(argv)
     if arguments.calls < 1 or arguments.repeats < 1:
@@ -288,13 +368,26 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("LOG_LEVEL", "warning")
     env = environment({"compare": arguments.compare, "calls": arguments.calls, "repeats": arguments.repeats})
     versions = ", ".join(f"{name} {env['packages'][name]}" for name in ("fastapi", "starlette", "flask", "pydantic"))
+    asked = (
+        f"--profile {arguments.profile} --calls {arguments.calls}"
+        if arguments.profile
+        else f"--compare {arguments.compare}"
+    )
     lines = [
-        f"# python -m benchmarks.inprocess --compare {arguments.compare}: {env['cpu_model']}, {env['cores']} cores,",
+        f"# python -m benchmarks.inprocess {asked}: {env['cpu_model']}, {env['cores']} cores,",
         f"# Python {env['python']}, {versions};",
-        f"# microseconds per request: median of {arguments.repeats} rounds of {arguments.calls} calls, cases in turn",
     ]
-    for name, microseconds in COMPARISONS[arguments.compare](arguments.calls, arguments.repeats):
-        lines.append(f"{name:<36} {microseconds:8.1f}")
+    if arguments.profile:
+        lines.append(
+            "# CPU microseconds per request in each function itself (cProfile), summed by area; a profiler makes"
+        )
+        lines.append("# every call slower, Python's calls most: read the areas against each other, not as real time")
+        lines.extend(profile(arguments.profile, arguments.calls))
+    else:
+        rounds = f"median of {arguments.repeats} rounds of {arguments.calls} calls"
+        lines.append(f"# microseconds per request: {rounds}, cases in turn")
+        for name, microseconds in COMPARISONS[arguments.compare](arguments.calls, arguments.repeats):
+            lines.append(f"{name:<36} {microseconds:8.1f}")
     print("\n".join(lines))
     if arguments.out:
         arguments.out.parent.mkdir(parents=True, exist_ok=True)

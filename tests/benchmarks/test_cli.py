@@ -194,6 +194,22 @@ def test_every_in_process_comparison_runs(comparison: str, tmp_path: Path) -> No
     assert all(float(row.split()[-1]) > 0 for row in rows)
 
 
+def test_the_profile_names_where_ours_spends_what_bare_does_not(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "benchmarks.inprocess", "--profile", "busy", "--calls", "50"]
+    finished = subprocess.run(
+        [*command, "--out", str(tmp_path / "out.txt")], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    text = (tmp_path / "out.txt").read_text()
+    for stack, hardening in [("FastAPI", "asgi_app/hardening/request_rules.py"), ("Flask", "wsgi_app/hardening")]:
+        section = text.split(f"## {stack}, busy:", 1)[1].split("## ", 1)[0]
+        rows = {line.split()[0]: line.split()[1:] for line in section.splitlines()[2:] if line.strip()}
+        # the busy path reads the lock in SQLite and applies the hardening; the bare app does neither
+        ours, bare = float(rows["sqlite3"][-3]), float(rows["sqlite3"][-2])
+        assert ours > 0 and bare == 0, rows
+        assert any(area.startswith(hardening) and float(row[-3]) > 0 == float(row[-2]) for area, row in rows.items())
+
+
 def test_the_streams_scenario_holds_streams_and_delivers_every_merge(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "benchmarks.streams", "--servers", "uvicorn,gunicorn-sync-w1", "--counts", "1,5"]
     finished = subprocess.run(
