@@ -41,7 +41,8 @@ lock: install
 	  --custom-compile-command "make lock" --quiet --output-file requirements.lock
 	@echo "requirements.lock written; make install installs it"
 
-## serve: FastAPI on 127.0.0.1:8000 and Flask on 127.0.0.1:8001, logs prefixed, Ctrl-C stops both
+## serve: FastAPI on 127.0.0.1:8000 and Flask on 127.0.0.1:8001, logs prefixed, Ctrl-C stops both; a throwaway
+## PostgreSQL behind their /lab/db when PostgreSQL is installed (DATABASE_URL)
 serve: install
 	@for port in 8000 8001; do \
 	  if (exec 3<>/dev/tcp/127.0.0.1/$$port) 2>/dev/null; then \
@@ -49,7 +50,7 @@ serve: install
 	  fi; \
 	done
 	@$(BIN)/python -m launcher token
-	@MERGE_TOKENS_FILE=.merge-token $(BIN)/honcho start
+	@MERGE_TOKENS_FILE=.merge-token $(BIN)/python -m launcher with-postgres $(BIN)/honcho start
 
 ## demo: the lesson, measured here: the contract's smoke set against both apps, 100 requests waiting on I/O on
 ## one event loop, one sync worker and make serve's sync workers, a blocking call in async def, and 100 open

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -83,6 +84,22 @@ def test_postgres_restarts_on_the_same_port_and_keeps_its_data(postgres_server: 
     with psycopg.connect(postgres_server.url, autocommit=True) as connection:
         assert connection.execute("SELECT value FROM kept").fetchall() == [("here",)]
         connection.execute("DROP TABLE kept")
+
+
+# what make serve's honcho gets from `python -m launcher with-postgres`: a DATABASE_URL that takes queries
+CONNECTS = "import os, psycopg; psycopg.connect(os.environ['DATABASE_URL']).close(); print('connected')"
+
+
+def test_with_postgres_runs_a_command_with_a_database_url_and_stops_it(postgres_bin_dir: Path) -> None:
+    command = [sys.executable, "-m", "launcher", "with-postgres", sys.executable, "-c", CONNECTS]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+    assert finished.returncode == 0, finished.stderr
+    said, answer = finished.stdout.splitlines()
+    assert said.startswith("PostgreSQL for /lab/db: DATABASE_URL=postgresql://postgres@127.0.0.1:")
+    assert answer == "connected"
+    port = int(said.split(":")[-1].split("/")[0])
+    assert not accepts_connections(port)  # stopped once the command ended
 
 
 def test_missing_postgres_names_the_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
