@@ -83,22 +83,13 @@ def _without_phantom_422s(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def _without_null_security_schemes(document: dict[str, Any]) -> dict[str, Any]:
-    """Drop the `securitySchemes: null` that flask-openapi3 writes when the app declares none."""
-    # OpenAPI wants an object there or no key at all; null makes the document invalid
-    components = document.get("components", {})
-    if "securitySchemes" in components and components["securitySchemes"] is None:
-        del components["securitySchemes"]
-    return document
-
-
 def init_app(app: OpenAPI, settings: Settings) -> None:
     """Serve `/openapi.json`, `/docs` and the Swagger UI files at FastAPI's URLs; none of them is in the document."""
     docs = Blueprint("docs", __name__, static_folder=swagger_ui_directory(), static_url_path=SWAGGER_UI_URL)
 
     for model in ERROR_BODIES:
         app.components_schemas[model.__name__] = Schema(**model.model_json_schema(ref_template=SCHEMA_REF))
-    document = _without_null_security_schemes(_without_phantom_422s(_successes_described_as_fastapi_does(app.api_doc)))
+    document = _without_phantom_422s(_successes_described_as_fastapi_does(app.api_doc))
 
     @docs.get("/openapi.json")
     def openapi_document() -> dict[str, Any]:

@@ -99,7 +99,9 @@ class RequestRulesMiddleware:
 
 def joined(headers: list[tuple[bytes, bytes]], name: bytes) -> list[tuple[bytes, bytes]]:
     """The headers with every line of `name` joined into one, in order, with commas (as Gunicorn joins them)."""
-    values = [value for line, value in headers if line == name]
+    # each value without the spaces and tabs around it (RFC 9110 section 5.5), which Gunicorn strips and Uvicorn
+    # keeps at the end of a line
+    values = [value.strip(b" \t") for line, value in headers if line == name]
     return [(line, value) for line, value in headers if line != name] + [(name, b",".join(values))]
 
 

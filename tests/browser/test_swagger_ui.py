@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Locator, Page, Request, Response, Route
 from asgi_app.app import TITLE as ASGI_TITLE
 from common.swagger_ui import SWAGGER_CSS, SWAGGER_JS
 from docs_hooks.screenshots import chromium
-from launcher import HOST, RunningServer, run_server
+from launcher import HOST, RunningServer, checkout_token, run_server
 from launcher.catalog import GUNICORN_SYNC_1, UVICORN
 from tests.support.tools import require_tool
 from wsgi_app.app import TITLE as WSGI_TITLE
@@ -26,7 +26,7 @@ from wsgi_app.app import TITLE as WSGI_TITLE
 TITLES = {"asgi": ASGI_TITLE, "wsgi": WSGI_TITLE}
 # the /lab routes may be listed too (LAB_ENDPOINTS): these three are the ones every server must show
 CONTRACT_OPERATIONS = [("GET", "/public/test"), ("POST", "/merge"), ("GET", "/merge")]
-POST_MERGE_ANSWERS = ["202", "400", "409", "413", "415", "422", "503"]
+POST_MERGE_ANSWERS = ["202", "400", "401", "409", "413", "415", "422", "503"]
 # where FastAPI's own /docs would load Swagger UI from
 CDN_CSS = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"
 
@@ -135,6 +135,34 @@ def test_swagger_ui_lists_every_answer_of_post_merge(docs: DocsPage) -> None:
 
     assert [answer.get_attribute("data-code") for answer in answers.all()] == POST_MERGE_ANSWERS
     assert docs.blocked == []
+    assert docs.page_errors == []
+
+
+def send_a_merge(start_merge: Locator, branch_name: str) -> str:
+    """Fill POST /merge's body with `branch_name`, press Execute, and return the status Swagger UI shows."""
+    start_merge.locator("textarea.body-param__text").fill(f'{{"branch_name": "{branch_name}"}}')
+    start_merge.locator("button.execute").click()
+    status = start_merge.locator(".live-responses-table .response .response-col_status")
+    status.wait_for(timeout=10_000)
+    return status.inner_text().strip()
+
+
+def test_authorize_then_send_a_merge_from_the_page(docs: DocsPage) -> None:
+    start_merge = operation(docs.page, "POST", "/merge")
+    start_merge.locator(".opblock-summary").click()
+    expect(start_merge.locator(".authorization__btn")).to_be_visible()  # the lock: this operation needs a token
+    start_merge.locator("button.try-out__btn").click()
+    assert send_a_merge(start_merge, "swagger/without-token") == "401"
+
+    # the Authorize button at the top: the bearer scheme both documents declare, and the checkout's token
+    docs.page.locator(".auth-wrapper button.authorize").click()
+    dialog = docs.page.locator(".dialog-ux")
+    dialog.locator("input").fill(checkout_token())
+    dialog.locator("button.authorize").click()
+    dialog.locator("button.btn-done").click()
+
+    start_merge.locator("button.btn-clear").click()
+    assert send_a_merge(start_merge, "swagger/authorized") == "202"
     assert docs.page_errors == []
 
 

@@ -2,7 +2,8 @@
 
 Bodies are bytes (JSON, JSON json.loads reads and the RFC refuses, other encodings, no JSON at all),
 content types are any string, paths are the apps' paths bent out of their canonical form, queries repeat
-and percent-encode what they like, and the header set varies. The framing stays correct (a Content-Length
+and percent-encode what they like, the header set varies, and so do the Authorization lines (none, one or two,
+mostly the servers' token, else every way to get it wrong). The framing stays correct (a Content-Length
 that is the body's length, or valid chunks): tests/hostile/test_framing.py breaks it on purpose.
 """
 
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from hypothesis import strategies as st
+
+from launcher import checkout_token
 
 PATHS = [
     "/public/test",
@@ -66,6 +69,46 @@ EXTRA_HEADERS = [
     ("Range", "bytes=0-10"),
     ("If-None-Match", "*"),
 ]
+
+# the token the servers were started with (run_server gives every app the checkout's)
+TOKEN = checkout_token()
+# RFC 6750 section 2.1 says `Bearer 1*SP b64token`; around it, what a client gets wrong: the case and the spaces,
+# another scheme, a token cut short or with more after it, bytes outside ASCII, parameters, nothing at all
+BAD_AUTHORIZATIONS = [
+    f"bearer {TOKEN}",
+    f"BEARER  {TOKEN}",
+    f"Bearer {TOKEN} ",
+    f"Bearer\t{TOKEN}",
+    f"Bearer {TOKEN}\xa0",
+    f"Bearer \x85{TOKEN}",
+    f"Bearer {TOKEN},",
+    f"Bearer {TOKEN} x",
+    f"Bearer {TOKEN[:-1]}",
+    f"Bearer {TOKEN}=",
+    f"Bearer {TOKEN.upper()}",
+    f"Basic {TOKEN}",
+    f"Token {TOKEN}",
+    f"{TOKEN}",
+    "Bearer",
+    "Bearer ",
+    "",
+    "Bearer a b",
+    'Bearer realm="merge", error="invalid_token"',
+    "Bearer t\xf6ken-0123456789abcdef",
+    "Bearer ===",
+    "Bearer 0123456789abcdef0123",
+]
+# header values as a server lets them in: no CR, LF, NUL or DEL; bytes above 0x7F are latin-1 on the wire
+HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=24)
+AUTHORIZATIONS = st.one_of(
+    st.sampled_from([f"Bearer {TOKEN}"] * 3 + BAD_AUTHORIZATIONS),
+    HEADER_TEXT,
+    HEADER_TEXT.map(lambda text: f"Bearer {text}"),
+)
+# one Authorization line most of the time, so that a request reaches the body's rules; sometimes none or two
+AUTHORIZATION_LINES = st.sampled_from([1] * 8 + [0, 2]).flatmap(
+    lambda count: st.lists(AUTHORIZATIONS, min_size=count, max_size=count)
+)
 
 BRANCH_NAMES = st.one_of(
     st.sampled_from(["main", "feature/login", "a", "@", "-x", "a..b", "a/.b", "x.lock", "a b", "é", "a/", "/a", ""]),
@@ -190,6 +233,7 @@ def raw_requests(draw: st.DrawFn) -> RawRequest:
     if expect := draw(st.sampled_from([None] * 12 + EXPECTS)):
         headers.append(("Expect", expect))
     headers += draw(st.lists(st.sampled_from(EXTRA_HEADERS), max_size=2, unique=True))
+    headers += [("Authorization", value) for value in draw(AUTHORIZATION_LINES)]
     body = draw(st.none() | BODIES) if method != "POST" else draw(BODIES)
     chunk_size = draw(st.none() | st.none() | st.integers(1, 16)) if body else None
     return RawRequest(method, target, tuple(headers), body, chunk_size)
@@ -201,7 +245,9 @@ def merge_attempts(draw: st.DrawFn) -> RawRequest:
     content_type = draw(st.sampled_from(["application/json"] * 6 + CONTENT_TYPES))
     body = draw(BODIES)
     chunk_size = draw(st.none() | st.integers(1, 16)) if body else None
-    return RawRequest("POST", "/merge", (("Host", "127.0.0.1"), ("Content-Type", content_type)), body, chunk_size)
+    authorizations = tuple(("Authorization", value) for value in draw(AUTHORIZATION_LINES))
+    headers = (("Host", "127.0.0.1"), ("Content-Type", content_type), *authorizations)
+    return RawRequest("POST", "/merge", headers, body, chunk_size)
 
 
 # half the examples try to merge, half are any request

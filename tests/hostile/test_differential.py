@@ -3,9 +3,9 @@
 hypothesis writes each request as bytes (tests/hostile/requests.py), sends it to the FastAPI app on
 Uvicorn and to the Flask app on Gunicorn, and requires the same status; for every 4xx, a JSON body
 that a strict client can read and the same error: the same `type` and `loc` of each issue of a 422,
-the same `detail` otherwise. A request that a server answers before the app (server_level.py's
-allow-list) is held to the same status only. A bounded run is part of `make test`; `make fuzz-twins`
-runs a longer one (DIFFERENTIAL_EXAMPLES).
+the same `detail` otherwise, and the same `WWW-Authenticate` challenge. A request that a server answers
+before the app (server_level.py's allow-list) is held to the same status only. A bounded run is part of
+`make test`; `make fuzz-twins` runs a longer one (DIFFERENTIAL_EXAMPLES).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from tests.support.strict_json import loads_strict
 EXAMPLES = int(os.environ.get("DIFFERENTIAL_EXAMPLES", "400"))
 excused: Counter[str] = Counter()
 sent: Counter[str] = Counter()
+authorization_lines: Counter[int] = Counter()
 
 
 def error_of(response: RawResponse) -> Any:
@@ -53,7 +54,10 @@ def difference(request: RawRequest, asgi: RawResponse | None, wsgi: RawResponse 
         excused[entry.name] += 1
         return None
     errors = (error_of(asgi), error_of(wsgi))
-    return None if errors[0] == errors[1] else f"errors differ: {errors[0]!r} and {errors[1]!r}"
+    if errors[0] != errors[1]:
+        return f"errors differ: {errors[0]!r} and {errors[1]!r}"
+    challenges = (asgi.headers.get("www-authenticate"), wsgi.headers.get("www-authenticate"))
+    return None if challenges[0] == challenges[1] else f"challenges differ: {challenges[0]!r} and {challenges[1]!r}"
 
 
 def wait_until_free(servers: dict[str, RunningServer]) -> None:
@@ -69,7 +73,9 @@ def report() -> Iterator[None]:
     yield
     print(
         f"\ndifferential: {sent.total()} requests to each app in {time.monotonic() - started:.0f} s; "
-        f"statuses {dict(sorted(sent.items()))}; bodies excused by the allow-list: {dict(excused) or 'none'}"
+        f"statuses {dict(sorted(sent.items()))}; "
+        f"requests by their Authorization lines {dict(sorted(authorization_lines.items()))}; "
+        f"bodies excused by the allow-list: {dict(excused) or 'none'}"
     )
 
 
@@ -80,6 +86,7 @@ def test_the_twins_answer_every_request_alike(servers: dict[str, RunningServer],
     asgi = exchange(servers["asgi"].url, raw, deadline_seconds=10)
     wsgi = exchange(servers["wsgi"].url, raw, deadline_seconds=10)
     sent[str(asgi.status if asgi else "closed")] += 1
+    authorization_lines[request.count("Authorization")] += 1
     if asgi is not None and wsgi is not None and asgi.status == wsgi.status == 202:
         wait_until_free(servers)
 

@@ -13,14 +13,18 @@ import socket
 
 import pytest
 
-from launcher import RunningServer
+from launcher import RunningServer, checkout_token
 from tests.support.rawhttp import RawResponse, connect, read_response
 from tests.support.strict_json import loads_strict
 
 pytestmark = pytest.mark.usefixtures("no_new_merges", "no_tracebacks")
 
 BODY = b'{"branch_name": "never-merged"}'
-HEAD = "POST /merge HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+# with the token: without it, the 401 would come before anything reads the body
+HEAD = (
+    "POST /merge HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    f"Authorization: Bearer {checkout_token()}\r\n"
+)
 
 
 def send_then_half_close(server: RunningServer, request: bytes) -> RawResponse | None:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from launcher import RunningServer
+from launcher import RunningServer, bearer, checkout_token
 from tests.support.strict_json import loads_strict
 
 pytestmark = pytest.mark.usefixtures("no_new_merges", "no_tracebacks")
@@ -68,7 +68,8 @@ OTHER_ENCODINGS = [
 
 
 def post_raw(server: RunningServer, body: bytes, content_type: str = "application/json") -> httpx.Response:
-    return httpx.post(f"{server.url}/merge", content=body, headers={"Content-Type": content_type}, timeout=10)
+    headers = {"Content-Type": content_type, **bearer(checkout_token())}
+    return httpx.post(f"{server.url}/merge", content=body, headers=headers, timeout=10)
 
 
 def json_invalid(error: str, position: int) -> dict[str, Any]:

@@ -13,14 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from launcher import RunningServer, run_nginx
+from launcher import RunningServer, checkout_token, run_nginx
 from tests.support.rawhttp import RawResponse, exchange
 from tests.support.strict_json import loads_strict
 
 PAGE = Path(__file__).parents[2] / "docs" / "many" / "hostile-input.md"
 BODY = b'{"branch_name": "server-level"}'
 CHUNKED = b"%x\r\n%s\r\n0\r\n\r\n" % (len(BODY), BODY)  # the body, not gzip-coded, in one chunk
-POST = "POST /merge HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+POST = (
+    "POST /merge HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    f"Authorization: Bearer {checkout_token()}\r\n"
+)
 
 # the request for each row of the table, by the name in its first column
 REQUESTS = {

@@ -17,6 +17,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from common import models
+from common.auth import SCHEME_DESCRIPTION, SCHEME_NAME
 from launcher import run_server
 from launcher.catalog import GUNICORN_SYNC_1, UVICORN
 
@@ -35,7 +36,7 @@ BOTH_SETTINGS = pytest.mark.parametrize("settings", list(SETTINGS), ids=list(SET
 # every answer each route of the contract documents, by method and path
 CONTRACT_ANSWERS = {
     ("GET", "/public/test"): {200},
-    ("POST", "/merge"): {202, 400, 409, 413, 415, 422, 503},
+    ("POST", "/merge"): {202, 400, 401, 409, 413, 415, 422, 503},
     ("GET", "/merge"): {200, 503},
     ("GET", "/merge/history"): {200, 422, 503},
     ("GET", "/merge/events"): {200, 503},
@@ -193,3 +194,23 @@ def test_event_streams_are_documented_as_text_event_stream(
 ) -> None:
     answer = openapi_document(app, settings)["paths"][path]["get"]["responses"]["200"]
     assert list(answer["content"]) == ["text/event-stream"]
+
+
+@APPS
+@BOTH_SETTINGS
+def test_the_bearer_scheme_is_declared_and_required_by_post_merge_only(
+    openapi_document: FetchDocument, app: str, settings: str
+) -> None:
+    document = openapi_document(app, settings)
+    secured = {
+        (method.upper(), path): operation["security"]
+        for path, path_item in document["paths"].items()
+        for method, operation in path_item.items()
+        if "security" in operation
+    }
+
+    assert document["components"]["securitySchemes"] == {
+        SCHEME_NAME: {"type": "http", "scheme": "bearer", "description": SCHEME_DESCRIPTION}
+    }
+    assert "security" not in document  # no default for the whole API: every GET is public
+    assert secured == {("POST", "/merge"): [{SCHEME_NAME: []}]}

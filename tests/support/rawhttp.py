@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from launcher import checkout_token
+
 
 @dataclass
 class RawResponse:
@@ -99,5 +101,7 @@ def get(path: str = "/public/test", headers: str = "") -> bytes:
 
 
 def post(body: bytes, headers: str) -> bytes:
-    """A POST /merge with the header lines given (each ending in CRLF, framing included) and `body` as it is."""
-    return f"POST /merge HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{headers}\r\n".encode() + body
+    """A POST /merge with the checkout's token, the header lines given (each ending in CRLF, framing included)
+    and `body` as it is."""
+    head = "POST /merge HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    return f"{head}Authorization: Bearer {checkout_token()}\r\n{headers}\r\n".encode() + body
