@@ -45,58 +45,59 @@ class Unrenewed:
 
 
 @dataclass(frozen=True)
-class MergeStarted:
-    """The merge began, holding a lease with this fencing token."""
+class MergeLine:
+    """What every line of a merge names: its branch and its lease's fencing token. Each event adds the level it
+    is logged at, and its `kind`: the short name the pause run's chart marks it by (a class attribute, but on
+    MergeEnded, whose kind names the outcome)."""
 
-    level: ClassVar[int] = logging.INFO
-    kind: ClassVar[str] = "started"
+    level: ClassVar[int]
     branch_name: str
     fencing_token: int
+
+
+@dataclass(frozen=True)
+class MergeStarted(MergeLine):
+    """The merge began, holding a lease with this fencing token."""
+
+    level = logging.INFO
+    kind: ClassVar[str] = "started"
     merge_seconds: float  # written to the tenth of a second
     lease_seconds: float  # to the tenth
     renew_every: float  # to the hundredth
 
 
 @dataclass(frozen=True)
-class LeaseRenewed:
+class LeaseRenewed(MergeLine):
     """A renewal held: the store vouches for the lease from when it was sent."""
 
-    level: ClassVar[int] = logging.DEBUG
+    level = logging.DEBUG
     kind: ClassVar[str] = "renewed"
-    branch_name: str
-    fencing_token: int
 
 
 @dataclass(frozen=True)
-class LeaseLost:
+class LeaseLost(MergeLine):
     """A renewal failed, or its answer came too late to trust: the merge stops acting as the holder."""
 
-    level: ClassVar[int] = logging.WARNING
+    level = logging.WARNING
     kind: ClassVar[str] = "lost"
-    branch_name: str
-    fencing_token: int
     unrenewed: Unrenewed
     problem: str  # "its lease had run out", "Redis lock unavailable: ...", ...
 
 
 @dataclass(frozen=True)
-class MergeDone:
+class MergeDone(MergeLine):
     """The work is over and its end is about to be written (once written, another merge may start at once)."""
 
-    level: ClassVar[int] = logging.INFO
+    level = logging.INFO
     kind: ClassVar[str] = "done"
-    branch_name: str
-    fencing_token: int
     outcome: Outcome  # what the merge asks the ledger to record: released, or lease lost
 
 
 @dataclass(frozen=True)
-class MergeEnded:
+class MergeEnded(MergeLine):
     """The ledger recorded the end as the merge asked: released, or lease lost."""
 
-    level: ClassVar[int] = logging.INFO
-    branch_name: str
-    fencing_token: int
+    level = logging.INFO
     outcome: Outcome
 
     @property
@@ -106,25 +107,21 @@ class MergeEnded:
 
 
 @dataclass(frozen=True)
-class MergeFencedOff:
+class MergeFencedOff(MergeLine):
     """The ledger refused the end: a newer merge had started. Says how long the merge had gone unrenewed."""
 
-    level: ClassVar[int] = logging.WARNING
+    level = logging.WARNING
     kind: ClassVar[str] = "ended: fenced off"
     outcome: ClassVar[Outcome] = "fenced off"
-    branch_name: str
-    fencing_token: int
     unrenewed: Unrenewed
 
 
 @dataclass(frozen=True)
-class EndNotRecorded:
+class EndNotRecorded(MergeLine):
     """The store could not take the end (it was unreachable): the ledger still says the merge is running."""
 
-    level: ClassVar[int] = logging.WARNING
+    level = logging.WARNING
     kind: ClassVar[str] = "ended, not recorded"
-    branch_name: str
-    fencing_token: int
     error: str
 
 
