@@ -6,30 +6,16 @@ writes the merge's start in the ledger; ending the merge writes its end (fenced)
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import TypedDict, TypeVar
 
 import redis
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from common.lock.protocol import Busy, HoldStatus, Lease, MergeRecord, Outcome
-from common.lock.redis_scripts import (
-    KEYS,
-    LEASE_KEY,
-    SCRIPTS,
-    ask,
-    end_answer,
-    end_args,
-    grant_answer,
-    grant_args,
-    history_answer,
-    redis_errors,
-    renew_answer,
-    renew_args,
-    status_answer,
-    unavailable,
-)
+from common.lock import redis_scripts as scripts
+from common.lock.protocol import Busy, HoldStatus, Lease, LockUnavailableError, MergeRecord, Outcome
+
+T = TypeVar("T")
 
 # how long a command (or a connect) may take before the app gives up on Redis and answers 503
 SOCKET_TIMEOUT_SECONDS = 2.0
@@ -60,37 +46,36 @@ class RedisLock:
         # still replaced: the pool checks each connection before handing it out
         self.client = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), **TIMEOUTS)
         # --8<-- [end:redis-client]
-        self.scripts = {name: self.client.register_script(text) for name, text in SCRIPTS.items()}
+        self.registered = {name: self.client.register_script(text) for name, text in scripts.SCRIPTS.items()}
+
+    def run(self, call: scripts.Call[T]) -> T:
+        """Run one script, one round trip; a RedisError is LockUnavailableError, which the apps answer 503 to."""
+        with scripts.redis_errors():
+            reply = self.registered[call.script](keys=call.keys, args=call.args)
+        return call.answer(reply)
 
     def try_acquire(self, branch_name: str, merge_seconds: float) -> Lease | Busy:
         """Take the resource and write the merge's start, or say how long the holder should still take."""
-        asked = ask(branch_name, merge_seconds)
-        with redis_errors():
-            reply = self.scripts["grant"](keys=KEYS, args=grant_args(asked, self.lease_seconds))
-        return grant_answer(reply, asked)
+        return self.run(scripts.grant(branch_name, merge_seconds, self.lease_seconds))
 
     def renew(self, lease: Lease) -> str | None:
         """Extend the lease by `lease_seconds`; None if it was still ours, else why it is lost."""
         try:
-            reply = self.scripts["renew"](keys=[LEASE_KEY], args=renew_args(lease, self.lease_seconds))
-        except RedisError as error:
-            return str(unavailable(error))
-        return renew_answer(reply)
+            return self.run(scripts.renew(lease, self.lease_seconds))
+        except LockUnavailableError as error:
+            return str(error)
 
     def finish(self, lease: Lease, outcome: Outcome) -> Outcome:
         """Write the merge's end (fenced) and release the lease; return the outcome the ledger recorded."""
-        with redis_errors():
-            return end_answer(self.scripts["end"](keys=KEYS, args=end_args(lease, outcome)))
+        return self.run(scripts.end(lease, outcome))
 
     def status(self) -> HoldStatus | None:
         """The current holder, or None when the resource is free."""
-        with redis_errors():
-            return status_answer(self.scripts["status"](keys=KEYS))
+        return self.run(scripts.status())
 
     def history(self, limit: int) -> list[MergeRecord]:
         """The ledger's `limit` most recent merges, newest first."""
-        with redis_errors():
-            return history_answer(self.scripts["history"](keys=KEYS, args=[limit]))
+        return self.run(scripts.history(limit))
 
     def close(self) -> None:
         """Close the connection pool."""

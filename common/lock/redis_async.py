@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import redis.asyncio
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 
-from common.lock.protocol import Busy, HoldStatus, Lease, MergeRecord, Outcome
+from common.lock import redis_scripts as scripts
+from common.lock.protocol import Busy, HoldStatus, Lease, LockUnavailableError, MergeRecord, Outcome
 from common.lock.redis import TIMEOUTS, RedisLock
-from common.lock.redis_scripts import (
-    KEYS,
-    LEASE_KEY,
-    SCRIPTS,
-    ask,
-    end_answer,
-    end_args,
-    grant_answer,
-    grant_args,
-    history_answer,
-    redis_errors,
-    renew_answer,
-    renew_args,
-    status_answer,
-    unavailable,
-)
+
+T = TypeVar("T")
 
 
 class AsyncRedisLock:
@@ -35,37 +23,36 @@ class AsyncRedisLock:
     def __init__(self, url: str, lease_seconds: float) -> None:
         self.lease_seconds = lease_seconds
         self.client = redis.asyncio.Redis.from_url(url, retry=Retry(NoBackoff(), 0), **TIMEOUTS)
-        self.scripts = {name: self.client.register_script(text) for name, text in SCRIPTS.items()}
+        self.registered = {name: self.client.register_script(text) for name, text in scripts.SCRIPTS.items()}
+
+    async def run(self, call: scripts.Call[T]) -> T:
+        """As RedisLock.run, the reply awaited."""
+        with scripts.redis_errors():
+            reply = await self.registered[call.script](keys=call.keys, args=call.args)
+        return call.answer(reply)
 
     async def try_acquire(self, branch_name: str, merge_seconds: float) -> Lease | Busy:
         """As RedisLock.try_acquire."""
-        asked = ask(branch_name, merge_seconds)
-        with redis_errors():
-            reply = await self.scripts["grant"](keys=KEYS, args=grant_args(asked, self.lease_seconds))
-        return grant_answer(reply, asked)
+        return await self.run(scripts.grant(branch_name, merge_seconds, self.lease_seconds))
 
     async def renew(self, lease: Lease) -> str | None:
         """As RedisLock.renew."""
         try:
-            reply = await self.scripts["renew"](keys=[LEASE_KEY], args=renew_args(lease, self.lease_seconds))
-        except RedisError as error:
-            return str(unavailable(error))
-        return renew_answer(reply)
+            return await self.run(scripts.renew(lease, self.lease_seconds))
+        except LockUnavailableError as error:
+            return str(error)
 
     async def finish(self, lease: Lease, outcome: Outcome) -> Outcome:
         """As RedisLock.finish: one script, one round trip."""
-        with redis_errors():
-            return end_answer(await self.scripts["end"](keys=KEYS, args=end_args(lease, outcome)))
+        return await self.run(scripts.end(lease, outcome))
 
     async def status(self) -> HoldStatus | None:
         """As RedisLock.status."""
-        with redis_errors():
-            return status_answer(await self.scripts["status"](keys=KEYS))
+        return await self.run(scripts.status())
 
     async def history(self, limit: int) -> list[MergeRecord]:
         """As RedisLock.history."""
-        with redis_errors():
-            return history_answer(await self.scripts["history"](keys=KEYS, args=[limit]))
+        return await self.run(scripts.history(limit))
 
     async def close(self) -> None:
         """Close the connection pool."""

@@ -2,7 +2,9 @@
 
 Each step of the lock is one script, which Redis runs with nothing else in between, so each step is one
 round trip and atomic. Redis's clock decides expiry and stamps the ledger, so the app servers' clocks need
-not agree. Both faces register these scripts on their own client (redis.py, redis_async.py).
+not agree. Each step is a `Call`: the script, its keys and arguments, and what its reply means. Both faces
+register the scripts on their own client and run the calls (redis.py, redis_async.py), one waiting for each
+reply, the other awaiting it.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
-from collections.abc import Iterator
-from dataclasses import replace
-from typing import Any
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any, Generic, TypeVar
 
 from redis.exceptions import RedisError
 from redis.typing import EncodableT
@@ -27,6 +29,8 @@ from common.lock.protocol import (
     MergeRecord,
     Outcome,
 )
+
+T = TypeVar("T")
 
 LEASE_KEY = f"wsgi-vs-asgi:{RESOURCE_NAME}"  # the secret token of the live lease, which expires with it
 LEDGER_KEY = "wsgi-vs-asgi:merges"  # a hash: fencing token -> the merge as JSON
@@ -140,54 +144,66 @@ def redis_errors() -> Iterator[None]:
         raise unavailable(error) from error
 
 
-def ask(branch_name: str, merge_seconds: float) -> Lease:
-    """The lease to ask for: a new secret token, and its granted_at read before Redis starts the lease; the
-    fencing token comes with the grant."""
-    return Lease(uuid.uuid4().hex, 0, branch_name, merge_seconds)
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One step of the lock as one script to run: its name in SCRIPTS, its keys and arguments, and what its reply
+    means. Both faces run it the same way, one awaiting the reply where the other waits for it."""
+
+    script: str
+    keys: list[str]
+    args: list[EncodableT]
+    answer: Callable[[Any], T]
 
 
-def grant_args(asked: Lease, lease_seconds: float) -> list[EncodableT]:
-    """GRANT's arguments: secret token, branch name, lease and merge in milliseconds, ledger size."""
-    lease_ms, merge_ms = int(lease_seconds * 1000), int(asked.merge_seconds * 1000)
-    return [asked.token, asked.branch_name, lease_ms, merge_ms, LEDGER_SIZE]
+def grant(branch_name: str, merge_seconds: float, lease_seconds: float) -> Call[Lease | Busy]:
+    """GRANT a new lease: its secret token, its granted_at read before Redis starts the lease, and the lease and
+    merge in milliseconds; the answer is the lease with its fencing token, or Busy with the holder's seconds left."""
+    asked = Lease(uuid.uuid4().hex, 0, branch_name, merge_seconds)
+    lease_ms, merge_ms = int(lease_seconds * 1000), int(merge_seconds * 1000)
+
+    def answer(reply: list[int]) -> Lease | Busy:
+        granted, number = reply
+        return replace(asked, fencing_token=number) if granted else Busy(number / 1000)
+
+    return Call("grant", KEYS, [asked.token, branch_name, lease_ms, merge_ms, LEDGER_SIZE], answer)
 
 
-def grant_answer(reply: list[int], asked: Lease) -> Lease | Busy:
-    """The lease asked for, now with its fencing token, or Busy with the holder's seconds left."""
-    granted, number = reply
-    return replace(asked, fencing_token=number) if granted else Busy(number / 1000)
+def renew(lease: Lease, lease_seconds: float) -> Call[str | None]:
+    """RENEW the lease for `lease_seconds` if its secret token still holds it: None, else why it is lost."""
+    return Call("renew", [LEASE_KEY], [lease.token, int(lease_seconds * 1000)], _renew_answer)
 
 
-def renew_args(lease: Lease, lease_seconds: float) -> list[EncodableT]:
-    """RENEW's arguments: the secret token, and the lease in milliseconds."""
-    return [lease.token, int(lease_seconds * 1000)]
-
-
-def renew_answer(reply: int) -> str | None:
-    """None if RENEW extended the lease, else why it is lost."""
+def _renew_answer(reply: int) -> str | None:
     return None if reply == 1 else "its lease had run out"
 
 
-def end_args(lease: Lease, outcome: Outcome) -> list[EncodableT]:
-    """END's arguments: the secret token, the fencing token, and the outcome to record."""
-    return [lease.token, lease.fencing_token, outcome]
+def end(lease: Lease, outcome: Outcome) -> Call[Outcome]:
+    """END the merge, recording `outcome` (fenced by its fencing token): the outcome the ledger recorded."""
+    return Call("end", KEYS, [lease.token, lease.fencing_token, outcome], _end_answer)
 
 
-def end_answer(reply: bytes) -> Outcome:
-    """The outcome END recorded."""
+def _end_answer(reply: bytes) -> Outcome:
     return reply.decode()  # type: ignore[return-value]
 
 
-def status_answer(reply: list[Any] | None) -> HoldStatus | None:
-    """The holder that STATUS found, or None."""
+def status() -> Call[HoldStatus | None]:
+    """STATUS: the holder, or None when the resource is free."""
+    return Call("status", KEYS, [], _status_answer)
+
+
+def _status_answer(reply: list[Any] | None) -> HoldStatus | None:
     if reply is None:
         return None
     milliseconds_left, fencing_token, branch_name = reply
     return HoldStatus(branch_name.decode(), fencing_token, max(milliseconds_left, 1) / 1000)
 
 
-def history_answer(reply: list[bytes | None]) -> list[MergeRecord]:
-    """The merges that HISTORY read, as records with times in seconds."""
+def history(limit: int) -> Call[list[MergeRecord]]:
+    """HISTORY: the ledger's `limit` newest merges, newest first, as records with times in seconds."""
+    return Call("history", KEYS, [limit], _history_answer)
+
+
+def _history_answer(reply: list[bytes | None]) -> list[MergeRecord]:
     records = []
     for raw in filter(None, reply):
         merge = json.loads(raw)
