@@ -19,20 +19,12 @@ from typing import Any, Generic, TypeVar
 from redis.exceptions import RedisError
 from redis.typing import EncodableT
 
-from common.lock.protocol import (
-    LEDGER_SIZE,
-    RESOURCE_NAME,
-    Busy,
-    HoldStatus,
-    Lease,
-    LockUnavailableError,
-    MergeRecord,
-    Outcome,
-)
+from common.lock import protocol
+from common.lock.protocol import Busy, HoldStatus, Lease, LockUnavailableError, MergeRecord, Outcome
 
 T = TypeVar("T")
 
-LEASE_KEY = f"wsgi-vs-asgi:{RESOURCE_NAME}"  # the secret token of the live lease, which expires with it
+LEASE_KEY = f"wsgi-vs-asgi:{protocol.RESOURCE_NAME}"  # the secret token of the live lease, which expires with it
 LEDGER_KEY = "wsgi-vs-asgi:merges"  # a hash: fencing token -> the merge as JSON
 INDEX_KEY = "wsgi-vs-asgi:merges:index"  # a sorted set of fencing tokens: the newest is the fence
 KEYS = [LEASE_KEY, LEDGER_KEY, INDEX_KEY]
@@ -165,7 +157,7 @@ def grant(branch_name: str, merge_seconds: float, lease_seconds: float) -> Call[
         granted, number = reply
         return replace(asked, fencing_token=number) if granted else Busy(number / 1000)
 
-    return Call("grant", KEYS, [asked.token, branch_name, lease_ms, merge_ms, LEDGER_SIZE], answer)
+    return Call("grant", KEYS, [asked.token, branch_name, lease_ms, merge_ms, protocol.LEDGER_SIZE], answer)
 
 
 def renew(lease: Lease, lease_seconds: float) -> Call[str | None]:
