@@ -51,14 +51,7 @@ def anyio_importers(module: str, lock_url: str) -> list[str] | None:
 
 @pytest.mark.parametrize(
     "module",
-    [
-        pytest.param("wsgi_app.main", id="the-flask-app"),
-        pytest.param("common.lock", id="common-lock"),
-        pytest.param("common.lock.memory", id="memory"),
-        pytest.param("common.lock.sqlite", id="sqlite"),
-        pytest.param("common.lock.redis", id="redis"),
-        pytest.param("common.merges", id="merges"),
-    ],
+    ["wsgi_app.main", "common.lock", "common.lock.memory", "common.lock.sqlite", "common.lock.redis", "common.merges"],
 )
 def test_the_blocking_side_loads_no_anyio(module: str, tmp_path: Path) -> None:
     assert anyio_importers(module, f"sqlite:///{tmp_path / 'lock.sqlite3'}") is None
