@@ -23,51 +23,29 @@ WITH_A_NEW_ROUTE = [
     pytest.param(replace(GUNICORN_SYNC_1, id="gunicorn-new-route", app=f"{NEW_ROUTE}:create_flask_app()"), id="wsgi"),
 ]
 
-# (id, path and query, body, the one issue): each request breaks one part, as flask-openapi3 reports only
-# the first part that fails where FastAPI reports them all
-BAD_BOOKINGS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
+# POST /rooms/7/bookings?nights=2 {"guest": "Ada"}, and the booking the route answers with
+GOOD_BOOKING = {"room_id": 7, "nights": 2, "guest": "Ada"}
+# each request puts one bad value into the good booking, as flask-openapi3 reports only the first part that fails
+# where FastAPI reports them all: (the part, the name there, the value, and pydantic's type, message and ctx)
+BAD_BOOKINGS: list[tuple[str, str, Any, str, str, dict[str, Any]]] = [
     (
         "path",
-        "/rooms/seven/bookings?nights=2",
-        {"guest": "Ada"},
-        {
-            "type": "int_parsing",
-            "loc": ["path", "room_id"],
-            "msg": "Input should be a valid integer, unable to parse string as an integer",
-            "input": "seven",
-        },
+        "room_id",
+        "seven",
+        "int_parsing",
+        "Input should be a valid integer, unable to parse string as an integer",
+        {},
     ),
-    (
-        "query",
-        "/rooms/7/bookings?nights=0",
-        {"guest": "Ada"},
-        {
-            "type": "greater_than_equal",
-            "loc": ["query", "nights"],
-            "msg": "Input should be greater than or equal to 1",
-            "input": "0",
-            "ctx": {"ge": 1},
-        },
-    ),
-    (
-        "body",
-        "/rooms/7/bookings?nights=2",
-        {"guest": ""},
-        {
-            "type": "string_too_short",
-            "loc": ["body", "guest"],
-            "msg": "String should have at least 1 character",
-            "input": "",
-            "ctx": {"min_length": 1},
-        },
-    ),
-    (
-        "body-extra-field",
-        "/rooms/7/bookings?nights=2",
-        {"guest": "Ada", "pets": 2},
-        {"type": "extra_forbidden", "loc": ["body", "pets"], "msg": "Extra inputs are not permitted", "input": 2},
-    ),
+    ("query", "nights", "0", "greater_than_equal", "Input should be greater than or equal to 1", {"ge": 1}),
+    ("body", "guest", "", "string_too_short", "String should have at least 1 character", {"min_length": 1}),
+    ("body", "pets", 2, "extra_forbidden", "Extra inputs are not permitted", {}),
 ]
+
+
+def booking(**fields: Any) -> tuple[str, dict[str, Any]]:
+    """The good booking with these fields in its place: its path and query, and its body."""
+    body = {**GOOD_BOOKING, **fields}
+    return f"/rooms/{body.pop('room_id')}/bookings?nights={body.pop('nights')}", body
 
 
 @pytest.fixture(scope="module", params=WITH_A_NEW_ROUTE)
@@ -78,16 +56,21 @@ def server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
 
 
 def test_the_new_route_answers(server: RunningServer) -> None:
-    response = httpx.post(f"{server.url}/rooms/7/bookings?nights=2", json={"guest": "Ada"})
-    assert (response.status_code, response.json()) == (201, {"room_id": 7, "guest": "Ada", "nights": 2})
+    path, body = booking()
+    response = httpx.post(f"{server.url}{path}", json=body)
+    assert (response.status_code, response.json()) == (201, GOOD_BOOKING)
 
 
 @pytest.mark.parametrize(
-    ("path", "body", "issue"), [case[1:] for case in BAD_BOOKINGS], ids=[case[0] for case in BAD_BOOKINGS]
+    ("part", "name", "value", "error_type", "message", "ctx"),
+    BAD_BOOKINGS,
+    ids=[f"{part}-{name}" for part, name, *_ in BAD_BOOKINGS],
 )
 def test_bad_input_to_the_new_route_is_a_422_naming_its_place(
-    server: RunningServer, path: str, body: dict[str, Any], issue: dict[str, Any]
+    server: RunningServer, part: str, name: str, value: Any, error_type: str, message: str, ctx: dict[str, Any]
 ) -> None:
+    path, body = booking(**{name: value})
     response = httpx.post(f"{server.url}{path}", json=body)
     assert (response.status_code, response.headers["content-type"]) == (422, "application/json")
-    assert response.json() == {"detail": [issue]}
+    issue = {"type": error_type, "loc": [part, name], "msg": message, "input": value}
+    assert response.json() == {"detail": [{**issue, "ctx": ctx} if ctx else issue]}
