@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from common import merges
-from common.events import WATCHED_MERGES, Heartbeat, LedgerWatch, MergeEvent, status_event
+from common.events import WATCHED_MERGES, MergeEvent, StreamFeed, hand_out, status_event
 from common.lock import AsyncMergeLock, LockUnavailableError
 from common.models import MergeStatus
 from common.settings import Settings
@@ -49,23 +49,19 @@ class EventHub:
 
     async def watch(self) -> None:
         """Read the ledger every poll interval while a stream is open; one read, one serialization per change."""
-        watch, heartbeat = LedgerWatch(), Heartbeat(self.settings.events_heartbeat_seconds)
+        feed = StreamFeed(self.settings.events_heartbeat_seconds, logger)
         try:
             while True:
                 try:
-                    changes = watch.changes(await self.merge_lock.history(WATCHED_MERGES))
+                    outgoing = feed.after_read(await self.merge_lock.history(WATCHED_MERGES))
                 except LockUnavailableError as error:
-                    logger.warning("merge events: the lock cannot be read, the streams wait for it: %s", error)
-                    changes = []
+                    outgoing = feed.after_failed_read(error)
                 self.watching.set()
-                outgoing = heartbeat.outgoing(changes)
                 # no lock around the queues: nothing else runs on the loop between this check and the return
                 if not self.queues:
                     self.watcher = None  # the next stream starts a new watcher
                     return
-                for queue in self.queues:
-                    for event in outgoing:
-                        queue.put_nowait(event)
+                hand_out(outgoing, self.queues)
                 await asyncio.sleep(self.settings.events_poll_seconds)
         finally:
             self.watching.set()  # a subscriber waiting on a watcher that failed must not wait forever

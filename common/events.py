@@ -7,16 +7,19 @@ the connection open. Both apps send the same bytes: they build them here.
 
 Each worker process watches the ledger once (`LedgerWatch`, polled every `EVENTS_POLL_SECONDS` while at least one
 stream is open) and hands every change, serialized once, to all of its streams: ten thousand streams cost one
-ledger read per interval, not ten thousand.
+ledger read per interval, not ten thousand. What goes out after each look is `StreamFeed`'s, the same on both
+apps: their hubs differ only in how they read the ledger and wait, on an event loop or in a thread.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
-from common.lock import MergeRecord
+from common.lock import LockUnavailableError, MergeRecord
 from common.merges import history
 from common.models import MergeStatus
 
@@ -158,3 +161,36 @@ class LedgerWatch:
         elif baseline:
             self.newest = 0
         return events
+
+
+class StreamFeed:
+    """What a hub's watcher sends its streams after each look at the ledger: the changes, else a `PING` when they
+    are due one. A lock that cannot be read is a warning in the log, and the streams wait for it."""
+
+    def __init__(self, heartbeat_seconds: float, logger: logging.Logger) -> None:
+        self.ledger = LedgerWatch()
+        self.heartbeat = Heartbeat(heartbeat_seconds)
+        self.logger = logger  # the app's: the warning says which app could not read its lock
+
+    def after_read(self, records: list[MergeRecord]) -> list[MergeEvent]:
+        """What goes out after a look that read `records`, the ledger's newest merges."""
+        return self.heartbeat.outgoing(self.ledger.changes(records))
+
+    def after_failed_read(self, error: LockUnavailableError) -> list[MergeEvent]:
+        """What goes out after a look that could not read the lock: no change, a `PING` if one is due."""
+        self.logger.warning("merge events: the lock cannot be read, the streams wait for it: %s", error)
+        return self.heartbeat.outgoing([])
+
+
+class Inbox(Protocol):
+    """A stream's queue, asyncio's or the queue module's: unbounded, so the watcher never waits to put."""
+
+    def put_nowait(self, item: MergeEvent, /) -> None:
+        """Add `item` at the end of the queue."""
+
+
+def hand_out(events: list[MergeEvent], inboxes: Iterable[Inbox]) -> None:
+    """Put each event, in order, into every stream's queue: each change is serialized once for all of them."""
+    for inbox in inboxes:
+        for event in events:
+            inbox.put_nowait(event)

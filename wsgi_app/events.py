@@ -17,7 +17,7 @@ from queue import Empty, Queue
 from flask_openapi3 import OpenAPI
 
 from common import merges
-from common.events import PING, WATCHED_MERGES, Heartbeat, LedgerWatch, MergeEvent, status_event
+from common.events import PING, WATCHED_MERGES, MergeEvent, StreamFeed, hand_out, status_event
 from common.lock import LockUnavailableError, MergeLock
 from common.models import MergeStatus
 from common.settings import Settings
@@ -56,24 +56,20 @@ class EventHub:
 
     def watch(self) -> None:
         """Read the ledger every poll interval while a stream is open; one read, one serialization per change."""
-        watch, heartbeat = LedgerWatch(), Heartbeat(self.settings.events_heartbeat_seconds)
+        feed = StreamFeed(self.settings.events_heartbeat_seconds, logger)
         try:
             while True:
                 try:
-                    changes = watch.changes(self.merge_lock.history(WATCHED_MERGES))
+                    outgoing = feed.after_read(self.merge_lock.history(WATCHED_MERGES))
                 except LockUnavailableError as error:
-                    logger.warning("merge events: the lock cannot be read, the streams wait for it: %s", error)
-                    changes = []
+                    outgoing = feed.after_failed_read(error)
                 self.watching.set()
-                outgoing = heartbeat.outgoing(changes)
                 # under the guard: a stream that subscribes after this check sees no watcher and starts one
                 with self.guard:
                     if not self.queues:
                         self.watcher = None  # the next stream starts a new watcher
                         return
-                    for queue in self.queues:
-                        for event in outgoing:
-                            queue.put_nowait(event)
+                    hand_out(outgoing, self.queues)
                 time.sleep(self.settings.events_poll_seconds)
         finally:
             self.watching.set()  # a subscriber waiting on a watcher that failed must not wait forever

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import queue
 import time
 
 import pytest
@@ -10,8 +13,8 @@ from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
 from hypothesis import given
 from hypothesis import strategies as st
 
-from common.events import HEARTBEAT, PING, Heartbeat, LedgerWatch, MergeEvent, encode_event
-from common.lock import MergeRecord
+from common.events import HEARTBEAT, PING, Heartbeat, LedgerWatch, MergeEvent, StreamFeed, encode_event, hand_out
+from common.lock import LockUnavailableError, MergeRecord
 from common.models import MergeStatus
 
 ONE_LINE = st.text(st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)), max_size=30)
@@ -119,3 +122,25 @@ def test_a_change_goes_out_alone_and_puts_the_next_ping_off() -> None:
     change = MergeEvent(1, True, b"event: merge-started\n\n")
     assert heartbeat.outgoing([change]) == [change]
     assert heartbeat.outgoing([]) == []  # the change was news enough: the next ping is an hour away
+
+
+def test_the_feed_sends_what_it_reads_and_only_pings_while_the_lock_cannot_be_read(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    feed = StreamFeed(heartbeat_seconds=0, logger=logging.getLogger("asgi_app"))
+    assert feed.after_read([record(1)]) == [PING]  # the baseline is no change: a ping, due at once
+    assert names_and_ids(feed.after_read([record(1, "released", 1002.0)])) == [("merge-ended", "1-ended")]
+    with caplog.at_level(logging.WARNING, logger="asgi_app"):
+        assert feed.after_failed_read(LockUnavailableError("Redis lock unavailable: refused")) == [PING]
+    assert caplog.messages == [
+        "merge events: the lock cannot be read, the streams wait for it: Redis lock unavailable: refused"
+    ]
+
+
+def test_every_stream_gets_every_event_in_order() -> None:
+    events = [MergeEvent(1, True, b"a"), MergeEvent(1, False, b"b")]
+    loop_queue: asyncio.Queue[MergeEvent] = asyncio.Queue()
+    thread_queue: queue.Queue[MergeEvent] = queue.Queue()
+    hand_out(events, [loop_queue, thread_queue])
+    assert [loop_queue.get_nowait(), loop_queue.get_nowait()] == events
+    assert [thread_queue.get_nowait(), thread_queue.get_nowait()] == events
