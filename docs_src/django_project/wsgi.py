@@ -1,11 +1,5 @@
-"""As `django-admin startproject` writes it, with the settings module at its place in this repository.
-WSGI config for django_project project.
-
-It exposes the WSGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
-"""
+"""The WSGI entry point, `application`, as `django-admin startproject` writes it, with the settings module at its
+place in this repository: https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/"""
 
 import os
 
