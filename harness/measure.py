@@ -23,6 +23,7 @@ from launcher import (
     StartedProcess,
     config,
     free_port,
+    run_postgres,
     run_redis,
     run_server,
     start_process,
@@ -225,6 +226,9 @@ def serve(run: Run, split: CpuSplit, raw: Path) -> Iterator[RunningServer]:
         if scenario.redis:
             # on the generator's cores: the server's core is the one being measured
             env["LOCK_URL"] = stack.enter_context(run_redis(cpus=split.generator)).url
+        if scenario.postgres:
+            # beside Redis, for the same reason; a pool per worker process, so a few hundred connections at most
+            env["DATABASE_URL"] = stack.enter_context(run_postgres(max_connections=300, cpus=split.generator)).url
         server = stack.enter_context(
             run_server(config(run.server), env, folder=raw, cpus=split.server, access_log=run.access_log)
         )

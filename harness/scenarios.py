@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from common.settings import Settings
 from launcher.catalog import (
     BARE_FASTAPI,
     BARE_FLASK,
@@ -31,6 +32,8 @@ from launcher.catalog import (
     UVICORN_CORES,
     UVICORN_WSGI,
     WAITRESS,
+    config,
+    what_runs_the_view,
 )
 
 LOCUSTFILES = "benchmarks/locustfiles"
@@ -49,6 +52,7 @@ class Scenario:
     wrk_ok: bool = True  # mixed needs two kinds of users, which wrk cannot play
     locust_env: dict[str, str] = field(default_factory=dict)
     redis: bool = False  # the harness starts a redis-server and gives the server LOCK_URL for it
+    postgres: bool = False  # the harness starts a PostgreSQL and gives the server DATABASE_URL for it
     locust_scenario: str | None = None  # the locustfile's name, when it is another scenario's
 
     @property
@@ -65,6 +69,8 @@ MERGE = Scenario(
     wrk_script="merge.lua",
     locust_env={"THINK_TIME": "0"},
 )
+# a query of 100 ms on a pooled connection: each worker process runs at most DB_POOL_SIZE (10) of them at once
+POOL = Scenario("pool", "/lab/db?ms=100", lab_ms=100, postgres=True)
 SCENARIOS: dict[str, Scenario] = {
     scenario.id: scenario
     for scenario in [
@@ -78,6 +84,20 @@ SCENARIOS: dict[str, Scenario] = {
         # the same busy path with the lock in Redis: every refusal is a round trip to it
         replace(MERGE, id="merge-redis", redis=True, locust_scenario="merge"),
         Scenario("mixed", "/public/test", server_env={"MERGE_SECONDS": "2"}, wrk_ok=False),
+        POOL,
+        # the blocking driver inside async def (FastAPI); on Flask the same query as /lab/db
+        replace(
+            POOL,
+            id="pool-blocking",
+            path="/lab/db-blocking?ms=100",
+            locust_scenario="pool",
+            locust_env={"DB_ROUTE": "/lab/db-blocking"},
+        ),
+        # what a larger pool buys, until the server's own bound (threads, workers, CPU) takes over
+        *(
+            replace(POOL, id=f"pool-{size}", server_env={"DB_POOL_SIZE": str(size)}, locust_scenario="pool")
+            for size in (50, 100)
+        ),
     ]
 }
 
@@ -96,6 +116,36 @@ class Run:
         """A name for the run, used in file names and tables."""
         log = "-accesslog" if self.access_log else ""
         return f"{self.scenario}-{self.server}-u{self.users}{log}"
+
+
+def pool_size(scenario: Scenario) -> int:
+    """DB_POOL_SIZE for the server of a pool scenario: what it sets, or the apps' default."""
+    default: int = Settings.model_fields["db_pool_size"].default
+    return int(scenario.server_env.get("DB_POOL_SIZE", default))
+
+
+def option(row_options: tuple[str, ...], name: str, default: int) -> int:
+    """The number a server option is given in a row (`--threads 32`), or `default`."""
+    return int(row_options[row_options.index(name) + 1]) if name in row_options else default
+
+
+def queries_at_once(run: Run) -> int | None:
+    """For a pool scenario, how many queries can wait in PostgreSQL at once: each worker process runs as many as
+    its pool has connections, unless it runs fewer requests at once (one sync worker runs one); None otherwise."""
+    scenario = SCENARIOS[run.scenario]
+    if not scenario.postgres:
+        return None
+    row = config(run.server)
+    runner = what_runs_the_view(row, scenario.path)
+    # what one worker process runs at once: an event loop, every request but one that blocks it; gthread, its
+    # threads; gevent, its greenlets (Gunicorn's --worker-connections, 1000 by default); a sync worker, one
+    per_worker = {
+        "event loop": 1 if scenario.path.startswith("/lab/db-blocking") else run.users,
+        "thread": option(row.options, "--threads", 1),
+        "greenlet": option(row.options, "--worker-connections", 1000),
+        "process": 1,
+    }[runner]
+    return min(run.users, row.expected_workers({}) * min(per_worker, pool_size(scenario)))
 
 
 def grid(servers: list[str], scenario: str, users: list[int]) -> list[Run]:
@@ -138,6 +188,8 @@ LOCK_RUNS = [
     *grid([UVICORN.id, GUNICORN_SYNC_1.id], "merge-redis", [50]),
 ]
 IO_BESIDE = [GUNICORN_GEVENT.id, GRANIAN_ASGI.id, HYPERCORN.id, WAITRESS.id, GUNICORN_SYNC_N.id]
+# one process with an event loop, with threads, with greenlets, and make serve's sync workers
+POOL_SERVERS = [UVICORN.id, GUNICORN_GTHREAD.id, GUNICORN_GEVENT.id, GUNICORN_SYNC_N.id]
 CPU_SERVERS = [UVICORN.id, UVICORN_CORES.id, GUNICORN_SYNC_1.id, GUNICORN_SYNC_N.id, GUNICORN_GTHREAD.id]
 
 SUITES: dict[str, list[Run]] = {
@@ -166,6 +218,13 @@ SUITES: dict[str, list[Run]] = {
     "lock": LOCK_RUNS,
     # why the bare ASGI callable answers several times as fast as the bare WSGI one: best with --generator wrk
     "ceilings": grid([RAW_ASGI.id, RAW_ASGI_H11.id, RAW_WSGI.id, RAW_WSGI_GTHREAD.id], "hello", [50]),
+    # The pool decides: 100 users, each query 100 ms on a pooled connection; the pool of 10, then larger ones
+    "pool": [
+        *grid(POOL_SERVERS, "pool", [100]),
+        Run(UVICORN.id, "pool-blocking", 10),
+        *grid(POOL_SERVERS, "pool-50", [100]),
+        Run(UVICORN.id, "pool-100", 100),
+    ],
     # Mix and match: hello (best with --generator wrk) and the I/O waits of every framework on every interface
     "mix": [
         *grid(MIX, "hello", [50]),

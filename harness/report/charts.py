@@ -12,7 +12,7 @@ from matplotlib.patches import Patch
 
 from harness.pause import PauseRun
 from harness.report import style
-from harness.report.summary import Summary, find, lab_ms, measures_async_views, throughput_rows
+from harness.report.summary import Summary, find, lab_ms, measures_async_views, predicted_rps, throughput_rows
 from harness.scenarios import MIX, SCENARIOS
 from harness.streams import StreamsRun
 from harness.timeline import Timeline
@@ -70,7 +70,12 @@ def throughput(summaries: list[Summary], scenario: str, folder: Path) -> Path | 
         if summary.generator_bound:
             style.hatch_as_bound(bar)
     handles = style.runner_legend(runners, hatched=any(summary.generator_bound for summary in rows))
-    ideals = [(position, all_at_once(scenario, summary.run.users)) for position, summary in enumerate(rows)]
+    # a pool scenario's tick is what its pool predicts: a worker runs no more queries at once than it has connections
+    pooled = scenario in SCENARIOS and SCENARIOS[scenario].postgres
+    ideals = [
+        (position, predicted_rps(summary) if pooled else all_at_once(scenario, summary.run.users))
+        for position, summary in enumerate(rows)
+    ]
     drawn = [(position, ideal) for position, ideal in ideals if ideal]
     if drawn:
         handles.append(
@@ -80,7 +85,9 @@ def throughput(summaries: list[Summary], scenario: str, folder: Path) -> Path | 
                 marker="|",
                 s=400,
                 color=style.IDEAL,
-                label="every wait at once: users × 1000 / ms",
+                label="the pool's prediction: queries at once × 1000 / ms"
+                if pooled
+                else "every wait at once: users × 1000 / ms",
                 zorder=3,
             )
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.report.summary import Summary, find
+from harness.report.summary import Summary, find, predicted_rps
 from launcher.catalog import BARE_FASTAPI, BARE_FLASK, GUNICORN_GTHREAD, GUNICORN_SYNC_1, UVICORN
 
 
@@ -84,6 +84,21 @@ def threadpool_check(summaries: list[Summary]) -> Check:
     return Check(name, top.rps <= 440, figures)
 
 
+def pool_check(summaries: list[Summary]) -> Check:
+    """With a pool of 10 per worker, each model serves what its queries at once predict: the pool decides."""
+    name = "/lab/db?ms=100, pool of 10: each row within 0.8–1.1 × queries at once × 10/s"
+    runs = [s for s in summaries if s.run.scenario in ("pool", "pool-blocking") and s.repeats]
+    if not runs:
+        return Check(name, None, NOT_MEASURED)
+    ratios = [(summary, summary.rps / (predicted_rps(summary) or 1)) for summary in runs]
+    figures = ", ".join(
+        f"{s.run.server}{' (blocking)' if s.run.scenario == 'pool-blocking' else ''} {s.rps:,.1f}/s = {ratio:.2f} × "
+        f"{predicted_rps(s):,.0f}"
+        for s, ratio in ratios
+    )
+    return Check(name, all(0.8 <= ratio <= 1.1 for _, ratio in ratios), figures)
+
+
 def bare_checks(summaries: list[Summary]) -> list[Check]:
     """Ours against the bare framework, one worker each: hello at least 0.95 of it, the busy 409 at least 0.85."""
     pairs = [
@@ -114,4 +129,10 @@ def bare_checks(summaries: list[Summary]) -> list[Check]:
 
 def checks(summaries: list[Summary]) -> list[Check]:
     """Every check of the harness, in the order the report lists them."""
-    return [*bare_checks(summaries), io_check(summaries), blocking_check(summaries), threadpool_check(summaries)]
+    return [
+        *bare_checks(summaries),
+        io_check(summaries),
+        blocking_check(summaries),
+        threadpool_check(summaries),
+        pool_check(summaries),
+    ]

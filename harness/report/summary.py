@@ -6,7 +6,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from harness.scenarios import SCENARIOS, Run
+from harness.scenarios import SCENARIOS, Run, queries_at_once
 
 
 @dataclass
@@ -78,3 +78,9 @@ def throughput_rows(summaries: list[Summary], scenario: str) -> list[Summary]:
     """The runs a scenario's throughput chart and table draw: every measured run, but those with the access log on,
     which the access-log chart compares with the same server's run without it."""
     return [s for s in summaries if s.run.scenario == scenario and not s.run.access_log and s.repeats]
+
+
+def predicted_rps(summary: Summary) -> float | None:
+    """What the pool predicts for a run of a pool scenario: queries at once * 1000 / ms; None for another run."""
+    at_once, spent = queries_at_once(summary.run), lab_ms(summary.run.scenario)
+    return at_once * 1000 / spent if at_once and spent else None

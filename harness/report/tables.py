@@ -8,8 +8,8 @@ from typing import Any
 
 from harness.report.checks import Check
 from harness.report.environment import KEY_PACKAGES
-from harness.report.summary import Summary, find, lab_ms, measures_async_views, throughput_rows
-from harness.scenarios import MIX
+from harness.report.summary import Summary, find, lab_ms, measures_async_views, predicted_rps, throughput_rows
+from harness.scenarios import MIX, SCENARIOS, pool_size, queries_at_once
 from launcher import config
 from launcher.catalog import framework
 
@@ -106,6 +106,41 @@ def mix_table(summaries: list[Summary]) -> list[str]:
     )
     lines += ["", legend, "<!-- --8<-- [end:mix] -->", ""]
     return lines
+
+
+def pool_table(summaries: list[Summary]) -> list[str]:
+    """Every pool run against its prediction: the queries that can wait at once, over each query's time."""
+    runs = [s for s in summaries if predicted_rps(s) and s.repeats and not s.run.access_log]
+    if not runs:
+        return []
+    lines = [
+        "## The pool decides",
+        "",
+        "| route | server | pool per worker | users | at once | predicted/s | measured/s | ratio | server CPU |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for summary in runs:
+        scenario, predicted = SCENARIOS[summary.run.scenario], predicted_rps(summary) or 0
+        cells = [
+            f"`{scenario.path}`",
+            f"`{summary.run.server}`",
+            str(pool_size(scenario)),
+            str(summary.run.users),
+            str(queries_at_once(summary.run)),
+            f"{predicted:,.0f}",
+            f"{summary.rps:,.1f}" + (" ⁺" if summary.generator_bound else ""),
+            f"{summary.rps / predicted:.2f}",
+            f"{summary.median('server_cpu') or 0:.2f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    legend = (
+        "At once: the queries that can wait in PostgreSQL at once: per worker process, the fewest of its pool's "
+        "connections and the requests it runs at once (an event loop, all of them unless a blocking call holds it; "
+        "gthread, its threads; a sync worker, one), times its workers, at most the users. Predicted: that × 1000 / "
+        "the query's ms. Measured: the median of the repeats; ⁺ generator-bound, a lower bound. Server CPU: cores "
+        "used by the server's processes."
+    )
+    return [*lines[:2], *section("pool-table", [*lines[2:], "", legend])]
 
 
 def bound_runs(summaries: list[Summary], scenario: str) -> str:
@@ -223,6 +258,7 @@ def report_markdown(
     if skipped:
         lines += ["Skipped:", *[f"- {reason}" for reason in skipped], ""]
     lines += mix_table(summaries)
+    lines += pool_table(summaries)
     charts = {path.stem: path for path in drawn}
     shown: set[str] = set()
     for scenario in dict.fromkeys(summary.run.scenario for summary in summaries if summary.repeats):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from harness.report.checks import Check, blocking_check, checks, io_check, ratio_check, threadpool_check
+from harness.report.checks import Check, blocking_check, checks, io_check, pool_check, ratio_check, threadpool_check
 from harness.report.summary import Summary
-from harness.scenarios import SCENARIOS, SUITES, Run
+from harness.scenarios import SCENARIOS, SUITES, Run, queries_at_once
 from launcher import CONFIGS, ROOT
+from launcher.catalog import GUNICORN_GEVENT, GUNICORN_GTHREAD, GUNICORN_SYNC_N, SYNC_WORKERS, UVICORN
 
 
 def summary(server: str, scenario: str, rps: float, users: int = 50, generator_bound: bool = False) -> Summary:
@@ -63,6 +64,32 @@ def test_blocking_check_wants_one_request_at_a_time(rps: float, verdict: str) ->
 def test_threadpool_check_wants_the_pool_size_as_a_ceiling(top: float, verdict: str) -> None:
     runs = [summary("uvicorn", "threadpool", 99, users=10), summary("uvicorn", "threadpool", top, users=100)]
     assert threadpool_check(runs).verdict == verdict
+
+
+@pytest.mark.parametrize(
+    ("server", "scenario", "users", "at_once"),
+    [
+        pytest.param(UVICORN.id, "pool", 100, 10, id="event-loop-bound-by-its-pool"),
+        pytest.param(UVICORN.id, "pool-100", 50, 50, id="event-loop-bound-by-its-users"),
+        pytest.param(UVICORN.id, "pool-blocking", 10, 1, id="event-loop-held-by-a-blocking-driver"),
+        pytest.param(GUNICORN_GTHREAD.id, "pool", 100, 10, id="threads-bound-by-the-pool"),
+        pytest.param(GUNICORN_GTHREAD.id, "pool-50", 100, 32, id="a-larger-pool-bound-by-32-threads"),
+        pytest.param(GUNICORN_GEVENT.id, "pool-50", 100, 50, id="greenlets-bound-by-the-pool"),
+        pytest.param(GUNICORN_SYNC_N.id, "pool-50", 100, SYNC_WORKERS, id="sync-workers-one-query-each"),
+        pytest.param(UVICORN.id, "iowait", 100, None, id="not-a-pool-scenario"),
+    ],
+)
+def test_queries_at_once_are_the_pool_unless_the_server_runs_fewer(
+    server: str, scenario: str, users: int, at_once: int | None
+) -> None:
+    assert queries_at_once(Run(server, scenario, users)) == at_once
+
+
+@pytest.mark.parametrize(("sync_rps", "verdict"), [(48.0, "pass"), (95.0, "FAIL")])
+def test_pool_check_wants_each_row_near_its_prediction(sync_rps: float, verdict: str) -> None:
+    # five sync workers run five queries at once: 50/s, however large the pool
+    runs = [summary(UVICORN.id, "pool", 97, users=100), summary(GUNICORN_SYNC_N.id, "pool", sync_rps, users=100)]
+    assert pool_check(runs).verdict == verdict
 
 
 def test_every_check_is_reported_even_when_nothing_was_measured() -> None:

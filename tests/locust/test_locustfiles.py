@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from launcher import ROOT, RunningServer, run_server
+from launcher import ROOT, PostgresServer, RunningServer, run_server
 from launcher.catalog import GUNICORN_SYNC_1, GUNICORN_SYNC_2, UVICORN
 
 pytestmark = pytest.mark.slow
@@ -113,6 +113,13 @@ def test_merge_scenario_accepts_merges_one_at_a_time(server: RunningServer, tmp_
     summary = run.merge_summary()
     assert summary["accepted"] >= 1
     assert summary["overlaps"] == 0
+
+
+def test_pool_scenario_runs_without_failures(postgres_server: PostgresServer, tmp_path: Path) -> None:
+    # /lab/db needs a PostgreSQL behind the app; the locustfile checks each answer names the backend that served it
+    with run_server(UVICORN, {"DATABASE_URL": postgres_server.url}) as server:
+        run = run_locust("pool", server.url, tmp_path)
+    assert_busy_without_failures(run, {("GET", "/lab/db")})
 
 
 def test_merge_scenario_fails_on_overlapping_holds(tmp_path: Path) -> None:
