@@ -27,8 +27,9 @@ from harness.measure import RAW, new_results_folder, raw_folder
 from harness.report.environment import environment
 from harness.report.summary import Summary, find
 from harness.streams import HELLO_TIMEOUT, StreamsRun, run_server_counts
-from launcher import ROOT, StartedProcess, run_server, start_process, wait_for
+from launcher import ROOT, StartedProcess, checkout_token, run_server, start_process, wait_for
 from launcher.catalog import GUNICORN_SYNC_1, GUNICORN_SYNC_N, SERVE, SYNC_WORKERS, UVICORN
+from launcher.token import token_lines
 
 # the contract suite waits for every hold it takes to end; 2 s holds keep the demo short. A Gunicorn sync
 # worker learns that an event stream's client left only at its next heartbeat: 1 s frees it sooner (with the
@@ -46,6 +47,7 @@ SMOKE = [
     "tests/contract/test_merge.py::test_merge_is_refused_with_409_and_retry_after_while_held",
     "tests/contract/test_merge.py::test_concurrent_merges_are_granted_once",
     "tests/contract/test_events.py::test_a_merge_is_streamed_as_it_starts_and_as_it_ends",
+    "tests/contract/test_auth.py::test_a_stranger_gets_the_401_while_the_resource_is_busy",
 ]
 SUITE_SECONDS = 300
 # the I/O lesson: the same waits on one event loop, one sync worker and make serve's sync workers, then a
@@ -73,7 +75,8 @@ def check_contract(folder: Path) -> bool:
         for app, (row, _port) in SERVE.items():
             server = stack.enter_context(run_server(row, DEMO_ENV, folder=raw))
             command = [sys.executable, "-m", "pytest", *SMOKE, "-q", "-p", "no:cacheprovider"]
-            suites[app] = start_process([*command, "--base-url", server.url], raw / f"contract-{app}.log")
+            target = ["--base-url", server.url, "--token", checkout_token()]  # the token run_server gave it
+            suites[app] = start_process([*command, *target], raw / f"contract-{app}.log")
         passed = True
         for app, suite in suites.items():
             wait_for(suite.exited, SUITE_SECONDS, f"the contract's smoke set against the {app} app", interval=0.2)
@@ -172,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     print("make demo: what one event loop and one sync worker do with requests that wait, measured on this machine")
     print(f"     in three parts, about a minute on 2 cores; everything goes to {shown(folder)}/")
+    print(token_lines(), end="")  # POST /merge needs a token: the checkout's, made on first use
     try:
         if not check_contract(folder):
             return 1

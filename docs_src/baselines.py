@@ -5,25 +5,45 @@ are each framework with nothing but two routes: `GET /public/test`, and a `POST 
 same body with the same model and answers the busy path's 409, with no lock at all. Flask's is built on
 flask-openapi3, the layer that validates our Flask app's bodies, so that both ratios measure our own code:
 the lock, the body rules, the error handling.
+
+The bare `POST /merge` checks the bearer token as our apps do, each framework's plainest way, so that ours
+against bare stays like for like; started without MERGE_TOKENS it checks nothing, which is how
+benchmarks/auth_cost.py measures what the check costs.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any
 from wsgiref.types import StartResponse, WSGIEnvironment
 
-from fastapi import FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from flask import request
 from flask_openapi3 import OpenAPI
 from werkzeug.exceptions import abort
 
 from common.http import PUBLIC_MESSAGE, RESOURCE_BUSY
 from common.models import MergeRequest
+from common.settings import load_settings
 
 _BODY = b'{"message":"' + PUBLIC_MESSAGE.encode() + b'"}'
 _ASGI_HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(_BODY)).encode())]
 _WSGI_HEADERS = [("Content-Type", "application/json"), ("Content-Length", str(len(_BODY)))]
 _BUSY = {"Retry-After": "1"}
+# a bare app is a module served by its import string: it reads its tokens once, as it is imported
+_TOKENS = [token.encode() for token in load_settings().all_merge_tokens()]
+
+
+def checks_tokens() -> bool:
+    """Whether the bare apps check a bearer token: MERGE_TOKENS was set when this module was imported."""
+    return bool(_TOKENS)
+
+
+def _known(token: str) -> bool:
+    """Whether `token` is one of MERGE_TOKENS, compared in constant time."""
+    return any(hmac.compare_digest(token.encode(), known) for known in _TOKENS)
 
 
 async def raw_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -52,7 +72,13 @@ async def fastapi_hello() -> dict[str, str]:
     return {"message": PUBLIC_MESSAGE}
 
 
-@bare_fastapi.post("/merge")
+async def fastapi_token(credentials: Annotated[HTTPAuthorizationCredentials, Depends(HTTPBearer())]) -> None:
+    """The bearer check as FastAPI's tutorial writes it: HTTPBearer's own 401 for no token, ours for a bad one."""
+    if not _known(credentials.credentials):
+        raise HTTPException(401, detail="Invalid token", headers={"WWW-Authenticate": "Bearer"})
+
+
+@bare_fastapi.post("/merge", dependencies=[Depends(fastapi_token)] if _TOKENS else [])
 async def fastapi_busy(body: MergeRequest) -> None:
     """The busy path with no lock: validate the body, answer 409."""
     raise HTTPException(409, detail=RESOURCE_BUSY, headers=_BUSY)
@@ -69,7 +95,11 @@ def flask_hello() -> dict[str, str]:
 
 @bare_flask.post("/merge")
 def flask_busy(body: MergeRequest) -> None:
-    """The busy path with no lock: validate the body, answer 409."""
+    """The busy path with no lock: validate the body, check the token, answer 409."""
+    if _TOKENS:  # the bearer check in the view, Flask's plainest way (Werkzeug parses the header)
+        authorization = request.authorization
+        if authorization is None or authorization.type != "bearer" or not _known(authorization.token or ""):
+            abort(401)
     response = bare_flask.json.response(detail=RESOURCE_BUSY)
     response.status_code = 409
     response.headers.update(_BUSY)

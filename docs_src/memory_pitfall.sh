@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 ADDRESS=${PITFALL_BIND:-127.0.0.1:8011}
 REQUESTS=20
 WORKERS=2
+# a token for this run alone: POST /merge needs one (MERGE_TOKENS)
+TOKEN=$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')
 # the repository's virtualenv, or the gunicorn on PATH (conda env)
 GUNICORN=.venv/bin/gunicorn
 [[ -x $GUNICORN ]] || GUNICORN=$(command -v gunicorn) || { echo "gunicorn not found: run make install first"; exit 1; }
@@ -33,7 +35,7 @@ start_server() {  # $1: LOCK_URL
   fi
   : >"$scratch/access.log"
   # the access log records only the pid of the worker that served each request (%(p)s)
-  LOCK_URL=$1 MERGE_SECONDS=5 "$GUNICORN" -c wsgi_app/gunicorn.conf.py -w "$WORKERS" -b "$ADDRESS" \
+  LOCK_URL=$1 MERGE_SECONDS=5 MERGE_TOKENS=$TOKEN "$GUNICORN" -c wsgi_app/gunicorn.conf.py -w "$WORKERS" -b "$ADDRESS" \
     --access-logfile "$scratch/access.log" --access-logformat '%(p)s' wsgi_app.main:app >"$scratch/server.log" 2>&1 &
   server_pid=$!
   # ready means every worker has served a request: a worker logs "Booting worker" before it has
@@ -52,7 +54,8 @@ start_server() {  # $1: LOCK_URL
 fire() {  # $1: label; 20 POST /merge at once, then the count of each status
   local codes accepted
   codes=$(seq "$REQUESTS" | xargs -P "$REQUESTS" -I{} curl -s -o /dev/null -w '%{http_code}\n' \
-    -H 'Content-Type: application/json' -d '{"branch_name": "feature/race-{}"}' "http://$ADDRESS/merge")
+    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"branch_name": "feature/race-{}"}' \
+    "http://$ADDRESS/merge")
   sort <<<"$codes" | uniq -c | while read -r count code; do printf '  %2d x %s\n' "$count" "$code"; done
   accepted=$(grep -c '^202$' <<<"$codes" || true)
   echo "$1 accepted $accepted of $REQUESTS"

@@ -21,6 +21,8 @@ from launcher import (
     ROOT,
     RunningServer,
     StartedProcess,
+    bearer,
+    checkout_token,
     config,
     free_port,
     run_postgres,
@@ -200,7 +202,9 @@ def start_load(
     else:
         command = locust_command(run, url, options.duration, prefix, options.processes)
     log_path = prefix.with_name(f"{prefix.name}.{options.generator}.log")
-    started = start_process(command, log_path, {**locust_env(run), **(env or {})}, cpus)
+    # the token POST /merge sends (benchmarks/wrk/merge.lua, the locustfiles): the one run_server gave the server
+    generator_env = {**locust_env(run), "MERGE_TOKEN": checkout_token(), **(env or {})}
+    started = start_process(command, log_path, generator_env, cpus)
     return RunningLoad(options.generator, started, prefix.with_name(f"{prefix.name}.json"))
 
 
@@ -211,7 +215,8 @@ def generate_load(run: Run, url: str, options: LoadOptions, prefix: Path, cpus: 
 
 def take_the_hold(server: RunningServer) -> None:
     """Take the shared resource before the clock starts, so that a merge run measures the busy path (409)."""
-    answer = httpx.post(f"{server.url}/merge", json={"branch_name": "benchmark/hold"}, timeout=10)
+    hold = {"branch_name": "benchmark/hold"}
+    answer = httpx.post(f"{server.url}/merge", json=hold, headers=bearer(checkout_token()), timeout=10)
     if answer.status_code != 202:
         raise RuntimeError(f"the hold before the run was answered {answer.status_code}: {answer.text[:200]}")
 

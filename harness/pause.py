@@ -17,7 +17,7 @@ import httpx
 
 from common import merge_log
 from common.merge_log import LeaseLost, LeaseRenewed, MergeEnded, MergeFencedOff, MergeStarted, events_in
-from launcher import RunningServer, StillWaitingError, run_server, wait_for
+from launcher import RunningServer, StillWaitingError, bearer, checkout_token, run_server, wait_for
 from launcher.catalog import UVICORN_W2
 
 LEASE_SECONDS = 1.0
@@ -92,7 +92,9 @@ def run(folder: Path) -> PauseRun:
     env = {"MERGE_SECONDS": str(MERGE_SECONDS), "LOCK_LEASE_SECONDS": str(LEASE_SECONDS), "LOG_LEVEL": "debug"}
     result = PauseRun()
     with run_server(UVICORN_W2.with_settings(timeout_graceful_shutdown=1), env, folder=folder) as server:
-        first = httpx.post(f"{server.url}/merge", json={"branch_name": "paused"}, timeout=10).json()["fencing_token"]
+        authorization = bearer(checkout_token())
+        started = httpx.post(f"{server.url}/merge", json={"branch_name": "paused"}, headers=authorization, timeout=10)
+        first = started.json()["fencing_token"]
         result.paused_pid = wait_for(lambda: _holder_or_none(server, first), 5, "the merge to start")
         pressing = threading.Event()
         press_failed: list[httpx.HTTPError] = []
@@ -107,7 +109,7 @@ def run(folder: Path) -> PauseRun:
             def press() -> None:
                 try:
                     while not pressing.is_set():
-                        successor.post("/merge", json={"branch_name": "successor"})
+                        successor.post("/merge", json={"branch_name": "successor"}, headers=authorization)
                         time.sleep(0.05)
                 except httpx.HTTPError as error:
                     press_failed.append(error)

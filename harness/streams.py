@@ -27,7 +27,7 @@ import httpx
 import psutil
 
 from harness.measure import cpu_split
-from launcher import ServerConfig, run_server
+from launcher import ServerConfig, bearer, checkout_token, run_server
 
 COUNTS = [1, 10, 100, 1000, 10000]
 SERVER_ENV = {"MERGE_SECONDS": "0.5", "LOG_LEVEL": "warning"}
@@ -107,7 +107,8 @@ def merge(url: str, number: int) -> tuple[str, float] | None:
     """Start a merge: the id its start event carries, and the wall-clock time the POST was sent."""
     sent = time.time()
     try:
-        response = httpx.post(f"{url}/merge", json={"branch_name": f"streams/{number}"}, timeout=HELLO_TIMEOUT)
+        body, headers = {"branch_name": f"streams/{number}"}, bearer(checkout_token())
+        response = httpx.post(f"{url}/merge", json=body, headers=headers, timeout=HELLO_TIMEOUT)
     except httpx.HTTPError:
         return None
     if response.status_code != 202:

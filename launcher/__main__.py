@@ -19,7 +19,7 @@ import sys
 from launcher.catalog import CONFIGS, SERVE
 from launcher.postgres import postgres_bin_dir, run_postgres
 from launcher.process import ToolNotFoundError
-from launcher.token import TOKEN_FILE, ensure_token
+from launcher.token import token_lines
 
 PROCFILE_HEADER = """\
 # make serve: both apps side by side, each as the launcher starts it (python -m launcher procfile writes this
@@ -32,18 +32,6 @@ def procfile() -> str:
     """The Procfile: one line per app, with the access log on, for people watching the terminal."""
     lines = [f"{name}: {shlex.join(row.arguments(port, access_log=True))}" for name, (row, port) in SERVE.items()]
     return PROCFILE_HEADER + "\n".join(lines) + "\n"
-
-
-def token_lines() -> str:
-    """Make the checkout's token if it has none: the token itself the first time only, and the curl that sends it."""
-    token, made = ensure_token()
-    file = TOKEN_FILE.name
-    curl = (
-        f"curl -i -H \"Authorization: Bearer $(cat {file})\" -H 'Content-Type: application/json' "
-        '-d \'{"branch_name": "feature/login"}\' http://127.0.0.1:8000/merge'
-    )
-    made_line = f"made a merge token for this checkout, kept in {file} (git-ignored): {token}\n" if made else ""
-    return f"{made_line}POST /merge needs the token in {file}:\n  {curl}\n"
 
 
 def wait_through_ctrl_c(command: list[str], env: dict[str, str]) -> int:

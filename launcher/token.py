@@ -41,6 +41,18 @@ def ensure_token(path: Path = TOKEN_FILE) -> tuple[str, bool]:
     return path.read_text(encoding="ascii").strip(), False
 
 
+def token_lines() -> str:
+    """Make the checkout's token if it has none; the token itself the first time only, then the curl that sends it."""
+    token, made = ensure_token()
+    file = TOKEN_FILE.name
+    curl = (
+        f"curl -i -H \"Authorization: Bearer $(cat {file})\" -H 'Content-Type: application/json' "
+        '-d \'{"branch_name": "feature/login"}\' http://127.0.0.1:8000/merge'
+    )
+    made_line = f"made a merge token for this checkout, kept in {file} (git-ignored): {token}\n" if made else ""
+    return f"{made_line}POST /merge needs the token in {file}:\n  {curl}\n"
+
+
 def bearer(token: str) -> dict[str, str]:
     """The Authorization header that carries `token`."""
     return {"Authorization": f"Bearer {token}"}

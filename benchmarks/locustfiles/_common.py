@@ -1,4 +1,4 @@
-"""What every locustfile here shares: the default host, the LAB_MS knob, and one way to judge an answer.
+"""What every locustfile here shares: the default host, the LAB_MS knob, the merge token, one way to judge an answer.
 
 Locust puts a locustfile's own folder on sys.path while it imports it, so `from _common import ...`
 works with `locust -f benchmarks/locustfiles/iowait.py` and with `python benchmarks/locustfiles/iowait.py`.
@@ -8,12 +8,25 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from unittest.mock import ANY
 
 from locust.contrib.fasthttp import ResponseContextManager
 
 # the FastAPI app of `make serve`; --host (or the host field of the web UI) points elsewhere
 DEFAULT_HOST = "http://127.0.0.1:8000"
+
+
+# `make serve` gives both apps the checkout's token (launcher/token.py); the harness passes it as MERGE_TOKEN
+TOKEN_FILE = Path(__file__).resolve().parents[2] / ".merge-token"
+
+
+def merge_headers() -> dict[str, str]:
+    """The Authorization header POST /merge needs: MERGE_TOKEN from the environment, else the checkout's token."""
+    token = os.environ.get("MERGE_TOKEN") or (TOKEN_FILE.read_text().strip() if TOKEN_FILE.exists() else "")
+    if not token:
+        raise SystemExit("POST /merge needs a token: set MERGE_TOKEN, or run make serve once to make .merge-token")
+    return {"Authorization": f"Bearer {token}"}
 
 
 def lab_ms(default: int) -> int:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from unittest.mock import ANY
 
-from _common import DEFAULT_HOST, judge
+from _common import DEFAULT_HOST, judge, merge_headers
 from locust import FastHttpUser, between, constant, events, run_single_user, task
 from locust.env import Environment
 from locust.runners import MasterRunner
@@ -94,6 +94,7 @@ class MergeLedger:
 
 ledger = MergeLedger(merge_seconds=MERGE_SECONDS)
 user_numbers = itertools.count(1)
+MERGE_HEADERS = merge_headers()
 
 
 class MergeCrowdUser(FastHttpUser):
@@ -112,7 +113,8 @@ class MergeCrowdUser(FastHttpUser):
     def start_merge(self) -> None:
         accepted = {"message": "merge in progress", "branch_name": self.branch_name, "fencing_token": ANY}
         refused = {"detail": "Shared resource in use"}
-        with self.client.post("/merge", json={"branch_name": self.branch_name}, catch_response=True) as response:
+        body = {"branch_name": self.branch_name}
+        with self.client.post("/merge", json=body, headers=MERGE_HEADERS, catch_response=True) as response:
             # a 409 is the expected answer while another merge holds the shared resource
             if not judge(response, {202: accepted, 409: refused}):
                 return

@@ -13,10 +13,11 @@ from __future__ import annotations
 import itertools
 from unittest.mock import ANY
 
-from _common import DEFAULT_HOST, judge
+from _common import DEFAULT_HOST, judge, merge_headers
 from locust import FastHttpUser, between, constant_throughput, run_single_user, task
 
 user_numbers = itertools.count(1)
+MERGE_HEADERS = merge_headers()
 
 
 class ReadingUser(FastHttpUser):
@@ -48,7 +49,8 @@ class MergingUser(FastHttpUser):
     def start_merge(self) -> None:
         accepted = {"message": "merge in progress", "branch_name": self.branch_name, "fencing_token": ANY}
         refused = {"detail": "Shared resource in use"}
-        with self.client.post("/merge", json={"branch_name": self.branch_name}, catch_response=True) as response:
+        body = {"branch_name": self.branch_name}
+        with self.client.post("/merge", json=body, headers=MERGE_HEADERS, catch_response=True) as response:
             # a 409 is the expected answer while another merge holds the shared resource
             judge(response, {202: accepted, 409: refused})
 

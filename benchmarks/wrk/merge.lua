@@ -4,6 +4,11 @@
 wrk.method = "POST"
 wrk.body = '{"branch_name": "benchmark/wrk"}'
 wrk.headers["Content-Type"] = "application/json"
+-- the bearer token POST /merge needs: the harness passes the one the server was started with
+local token = os.getenv("MERGE_TOKEN")
+if token then
+  wrk.headers["Authorization"] = "Bearer " .. token
+end
 
 local threads = {}
 

@@ -16,9 +16,11 @@ import pytest
 
 from asgi_app.app import create_app as create_asgi_app
 from common.settings import Settings
+from launcher import bearer
 from wsgi_app.app import create_app as create_wsgi_app
 
-SETTINGS = Settings(lock_url="memory://")
+TOKEN = "body-parsed-once-token"
+SETTINGS = Settings(lock_url="memory://", merge_tokens=(TOKEN,))
 # valid JSON, and an object, so both parsers read it; not a valid merge request, so no merge starts
 BODY = b'{"branch_name": 5}'
 EXPECTED_422 = {
@@ -51,7 +53,11 @@ def test_fastapi_parses_a_body_once(json_loads_calls: list[object]) -> None:
         "path": "/merge",
         "raw_path": b"/merge",
         "query_string": b"",
-        "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json")],
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            (b"content-type", b"application/json"),
+            (b"authorization", f"Bearer {TOKEN}".encode()),
+        ],
     }
     sent: list[dict[str, Any]] = []
 
@@ -69,7 +75,7 @@ def test_fastapi_parses_a_body_once(json_loads_calls: list[object]) -> None:
 
 def test_flask_parses_a_body_once(json_loads_calls: list[object]) -> None:
     client = create_wsgi_app(SETTINGS).test_client()
-    response = client.post("/merge", data=BODY, headers={"Content-Type": "application/json"})
+    response = client.post("/merge", data=BODY, headers={"Content-Type": "application/json", **bearer(TOKEN)})
     parsed = list(json_loads_calls)  # before response.get_json() parses the answer
     assert (response.status_code, response.get_json()) == (422, EXPECTED_422)
     assert parsed == [BODY.decode()]

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from launcher import ROOT, ServerConfig, free_port, run_server, wait_for
+from launcher import ROOT, ServerConfig, bearer, checkout_token, free_port, run_server, wait_for
 from launcher.catalog import GUNICORN_SYNC_1, UVICORN
 
 BOTH = pytest.mark.parametrize("config", [UVICORN, GUNICORN_SYNC_1], ids=["asgi", "wsgi"])
@@ -55,6 +55,50 @@ def test_bad_setting_stops_the_server_with_one_line(config: ServerConfig, variab
     assert "Traceback" not in output
     [line] = [line for line in output.splitlines() if variable in line]
     assert value in line
+
+
+@BOTH
+@pytest.mark.parametrize("tokens", ["short-token", "a-long-enough-token-0123,one with spaces in it"])
+def test_a_bad_merge_token_stops_the_server_with_one_line_that_never_shows_it(
+    config: ServerConfig, tokens: str
+) -> None:
+    result = subprocess.run(
+        config.command(free_port()),
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "MERGE_TOKENS": tokens},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Traceback" not in output
+    [line] = [line for line in output.splitlines() if "MERGE_TOKENS" in line]
+    assert line.endswith("each needs at least 16") or "letters, digits and -._~+/" in line
+    assert not any(token in output for token in tokens.split(","))
+
+
+@BOTH
+def test_started_without_tokens_an_app_serves_every_get_and_refuses_every_merge(config: ServerConfig) -> None:
+    with run_server(config, {"MERGE_TOKENS": ""}) as server:
+        gets = [httpx.get(f"{server.url}{path}").status_code for path in ("/public/test", "/merge", "/merge/history")]
+        merge = httpx.post(f"{server.url}/merge", json={"branch_name": "main"}, headers=bearer(checkout_token()))
+
+    assert gets == [200, 200, 200]
+    assert (merge.status_code, merge.headers["www-authenticate"], merge.json()) == (
+        401,
+        "Bearer",
+        {"detail": "Merges are turned off: the server was started without MERGE_TOKENS (or MERGE_TOKENS_FILE)"},
+    )
+
+
+@BOTH
+def test_merge_tokens_file_gives_the_app_its_tokens(config: ServerConfig, tmp_path: Path) -> None:
+    token_file = tmp_path / "tokens"
+    token_file.write_text("file-token-0123456789\n")
+    with run_server(config, {"MERGE_TOKENS": "", "MERGE_TOKENS_FILE": str(token_file)}) as server:
+        merge = httpx.post(f"{server.url}/merge", json={"branch_name": "main"}, headers=bearer("file-token-0123456789"))
+    assert merge.status_code == 202
 
 
 def test_several_workers_start_together_on_a_fresh_sqlite_file(tmp_path: Path) -> None:

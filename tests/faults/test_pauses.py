@@ -27,7 +27,7 @@ import redis
 from common.lock.redis import SOCKET_TIMEOUT_SECONDS
 from common.merge_log import END_EVENTS, LeaseLost, MergeDone, MergeEnded, MergeFencedOff, MergeStarted, events_in
 from harness.pause import connection_to
-from launcher import RunningServer, run_server, wait_for
+from launcher import RunningServer, bearer, checkout_token, run_server, wait_for
 from launcher.catalog import GUNICORN_SYNC_1, GUNICORN_SYNC_2, UVICORN, UVICORN_W2
 from tests.support.api import ApiClient
 from tests.support.figures import RecordFigure
@@ -115,7 +115,8 @@ class Hammer:
             presses += 1
             try:
                 # a new connection each time, so that a worker stalled with one does not stall the hammer
-                answer = httpx.post(f"{url}/merge", json={"branch_name": f"hammer/{number}-{presses}"}, timeout=5)
+                body = {"branch_name": f"hammer/{number}-{presses}"}
+                answer = httpx.post(f"{url}/merge", json=body, headers=bearer(checkout_token()), timeout=5)
                 self.answers.append((url, answer.status_code, answer.text))
             except httpx.TimeoutException:
                 self.answers.append((url, 0, "timed out"))

@@ -9,6 +9,7 @@ this file, the same file a reader passes to `st` by hand (docs/reference/fuzzing
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -23,7 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from launcher import RunningServer, run_server
+from launcher import RunningServer, checkout_token, run_server
 from launcher.catalog import GUNICORN_SYNC_1, UVICORN
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -132,7 +133,10 @@ def fuzz_runs(servers: dict[str, RunningServer], tmp_path_factory: pytest.TempPa
             folder = tmp_path_factory.mktemp(f"fuzz-{app}")
             command = st_command(f"{server.url}/openapi.json", folder / "reports")
             with (folder / "st.log").open("wb") as log:
-                processes[app] = (subprocess.Popen(command, cwd=folder, stdout=log, stderr=subprocess.STDOUT), folder)
+                # schemathesis.toml reads the token POST /merge sends from MERGE_TOKEN
+                env = {**os.environ, "MERGE_TOKEN": checkout_token()}
+                process = subprocess.Popen(command, cwd=folder, stdout=log, stderr=subprocess.STDOUT, env=env)
+                processes[app] = (process, folder)
         runs = {
             app: finish(app, process, folder, servers[app], started) for app, (process, folder) in processes.items()
         }

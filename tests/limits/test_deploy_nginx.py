@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from launcher import RunningNginx, free_port
+from launcher import RunningNginx, bearer, checkout_token, free_port
 from launcher.nginx import check_config, write_config
 from tests.support.rawhttp import RawResponse, exchange, post
 
@@ -64,7 +64,10 @@ def test_a_body_over_the_limit_is_refused_by_nginx_in_the_apps_json_shape(
 def test_a_body_at_the_limit_goes_through_to_the_app(nginx_to_uvicorn: RunningNginx) -> None:
     body = json.dumps({"branch_name": "a" * (MAX_BODY_BYTES - 20)}).encode().ljust(MAX_BODY_BYTES)
     response = httpx.post(
-        f"{nginx_to_uvicorn.url}/merge", content=body, headers={"Content-Type": "application/json"}, timeout=10
+        f"{nginx_to_uvicorn.url}/merge",
+        content=body,
+        headers={"Content-Type": "application/json", **bearer(checkout_token())},
+        timeout=10,
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "string_too_long"

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from launcher import RunningServer, ServerConfig, run_nginx, run_server, wait_for
+from launcher import RunningServer, ServerConfig, bearer, checkout_token, run_nginx, run_server, wait_for
 from launcher.catalog import DOCS_RAW_ASGI, GUNICORN_GEVENT, GUNICORN_GTHREAD, GUNICORN_SYNC_1, GUNICORN_SYNC_2, UVICORN
 from tests.support.api import sse_events
 from tests.support.probes import worker_pids
@@ -167,7 +167,8 @@ def test_nginx_passes_each_event_on_as_it_comes(behind_nginx: str) -> None:
         events = sse_events(response)
         assert next(events).event == "status"
         started = time.monotonic()
-        token = client.post("/merge", json={"branch_name": "feature/proxied"}).json()["fencing_token"]
+        answer = client.post("/merge", json={"branch_name": "feature/proxied"}, headers=bearer(checkout_token()))
+        token = answer.json()["fencing_token"]
         event = next(events)
         # buffered, the event would wait for nginx's buffer to fill or the stream to end
         assert (event.event, event.id) == ("merge-started", f"{token}-started")

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from common.http import PUBLIC_MESSAGE, RESOURCE_BUSY
-from launcher import ServerConfig, run_server
+from launcher import ServerConfig, bearer, checkout_token, run_server
 from launcher.catalog import BARE_FASTAPI, BARE_FLASK, RAW_ASGI, RAW_WSGI
 
 
@@ -24,10 +24,25 @@ def test_a_ceiling_answers_hello_as_our_apps_do(config: ServerConfig) -> None:
 
 
 @pytest.mark.parametrize("config", [BARE_FASTAPI, BARE_FLASK], ids=lambda row: row.id)
-def test_a_bare_framework_validates_the_body_then_answers_busy(config: ServerConfig) -> None:
+def test_a_bare_framework_checks_the_token_validates_the_body_then_answers_busy(config: ServerConfig) -> None:
+    token = bearer(checkout_token())  # the token run_server gives the app
     with run_server(config) as server:
-        busy = httpx.post(f"{server.url}/merge", json={"branch_name": "feature-1"})
-        invalid = httpx.post(f"{server.url}/merge", json={"branch_name": 1})
+        busy = httpx.post(f"{server.url}/merge", json={"branch_name": "feature-1"}, headers=token)
+        invalid = httpx.post(f"{server.url}/merge", json={"branch_name": 1}, headers=token)
+        strangers = [
+            httpx.post(f"{server.url}/merge", json={"branch_name": "feature-1"}, headers=headers).status_code
+            for headers in ({}, bearer("not-one-of-the-tokens"))
+        ]
 
     assert (busy.status_code, busy.headers["retry-after"], busy.json()) == (409, "1", {"detail": RESOURCE_BUSY})
     assert invalid.status_code == 422
+    assert all(status in {401, 403} for status in strangers), strangers  # FastAPI's HTTPBearer: 401 or 403
+
+
+@pytest.mark.parametrize("config", [BARE_FASTAPI, BARE_FLASK], ids=lambda row: row.id)
+def test_started_without_tokens_a_bare_framework_checks_none(config: ServerConfig) -> None:
+    # the ceiling benchmarks/auth_cost.py measures the check against
+    with run_server(config, {"MERGE_TOKENS": ""}) as server:
+        busy = httpx.post(f"{server.url}/merge", json={"branch_name": "feature-1"})
+
+    assert busy.status_code == 409
