@@ -19,11 +19,21 @@ from tests.support.tools import require_tool
 pytestmark = pytest.mark.slow
 
 
-def test_a_short_run_writes_results_report_and_charts(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "benchmarks", "--suite", "demo", "--servers", "uvicorn,bare-fastapi"]
-    command += ["--scenarios", "hello,merge", "--repeats", "1", "--duration", "2", "--out", str(tmp_path)]
-    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180)
+def run_module(*command: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """`python -m <command>` in the repository's root, as a reader types it."""
+    return subprocess.run([sys.executable, "-m", *command], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def succeeds(*command: str, timeout: float) -> str:
+    """What `python -m <command>` printed, once it has exited 0 (else all it said is the failure's message)."""
+    finished = run_module(*command, timeout=timeout)
     assert finished.returncode == 0, finished.stdout + finished.stderr
+    return finished.stdout
+
+
+def test_a_short_run_writes_results_report_and_charts(tmp_path: Path) -> None:
+    command = ["benchmarks", "--suite", "demo", "--servers", "uvicorn,bare-fastapi", "--scenarios", "hello,merge"]
+    output = succeeds(*command, "--repeats", "1", "--duration", "2", "--out", str(tmp_path), timeout=180)
 
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["environment"]["cores"] >= 1
@@ -62,15 +72,11 @@ def test_a_short_run_writes_results_report_and_charts(tmp_path: Path) -> None:
     assert "busy POST /merge (409, SQLite)" in sections["checks"]
     # a caption says how many of the scenario's runs the generator bounded
     assert "of its 2 runs" in sections["hello"]
-    assert "checks:" in finished.stdout
+    assert "checks:" in output
 
 
 def test_the_demo_prints_its_lesson_from_its_own_figures_and_keeps_the_logs_apart(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "benchmarks.demo", "--duration", "2", "--out", str(tmp_path)]
-    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
-    assert finished.returncode == 0, finished.stdout + finished.stderr
-
-    lines = finished.stdout.splitlines()
+    lines = succeeds("benchmarks.demo", "--duration", "2", "--out", str(tmp_path), timeout=240).splitlines()
     assert lines[0].startswith("make demo: what one event loop and one sync worker do with requests that wait")
     # the progress of each part, then the lesson; the harness's checks are make bench's
     assert [line[:4] for line in lines if line[:2] in {"1/", "2/", "3/"}] == ["1/3 ", "2/3 ", "3/3 "]
@@ -105,41 +111,28 @@ def test_the_demo_prints_its_lesson_from_its_own_figures_and_keeps_the_logs_apar
     raw = {path.name for path in (tmp_path / "raw").iterdir()}
     assert {"contract-asgi.log", "contract-wsgi.log", "iowait-uvicorn-u100-r1.html"} <= raw
     # the report is redrawn from the demo's results.json as from any other run's
-    redrawn = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--report", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert redrawn.returncode == 0, redrawn.stdout + redrawn.stderr
-    assert "iowait-uvicorn-u100" in redrawn.stdout
+    assert "iowait-uvicorn-u100" in succeeds("benchmarks", "--report", str(tmp_path), timeout=120)
 
 
 @pytest.mark.parametrize("reference", ["reference", "reference-lock"])
 def test_a_committed_reference_run_is_redrawn_from_its_results(reference: str, tmp_path: Path) -> None:
     shutil.copy(ROOT / "benchmarks" / "results" / reference / "results.json", tmp_path)
-    command = [sys.executable, "-m", "benchmarks", "--report", str(tmp_path)]
-    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert finished.returncode == 0, finished.stdout + finished.stderr
+    succeeds("benchmarks", "--report", str(tmp_path), timeout=120)
     assert "## Checks" in (tmp_path / "report.md").read_text()
     assert (tmp_path / "throughput-hello.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_a_folder_without_results_is_refused_in_one_line(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "benchmarks", "--report", str(tmp_path)]
-    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    finished = run_module("benchmarks", "--report", str(tmp_path), timeout=60)
     assert finished.returncode == 2
     assert finished.stderr.strip().splitlines() == [f"benchmarks: {tmp_path} holds no results.json to redraw from"]
 
 
 def test_the_mix_suite_writes_its_table_and_chart(tmp_path: Path) -> None:
     require_tool("wrk", "apt-get install wrk")
-    command = [sys.executable, "-m", "benchmarks", "--suite", "mix", "--generator", "wrk"]
-    command += ["--servers", "uvicorn,gunicorn-gthread,django-uvicorn", "--scenarios", "hello,asyncwait"]
-    command += ["--repeats", "1", "--duration", "2", "--out", str(tmp_path)]
-    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180)
-    assert finished.returncode == 0, finished.stdout + finished.stderr
+    command = ["benchmarks", "--suite", "mix", "--generator", "wrk", "--scenarios", "hello,asyncwait"]
+    command += ["--servers", "uvicorn,gunicorn-gthread,django-uvicorn", "--repeats", "1", "--duration", "2"]
+    succeeds(*command, "--out", str(tmp_path), timeout=180)
 
     report = (tmp_path / "report.md").read_text()
     table = report.split("<!-- --8<-- [start:mix] -->")[1].split("<!-- --8<-- [end:mix] -->")[0]
@@ -153,21 +146,13 @@ def test_the_mix_suite_writes_its_table_and_chart(tmp_path: Path) -> None:
 
 
 def test_unknown_server_is_refused_in_one_line() -> None:
-    command = [sys.executable, "-m", "benchmarks", "--servers", "nginx-unit"]
-    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    finished = run_module("benchmarks", "--servers", "nginx-unit", timeout=60)
     assert finished.returncode == 2
     assert "unknown --servers nginx-unit" in finished.stderr
 
 
 def test_the_pause_run_draws_a_lease_lost_and_a_late_end_refused(tmp_path: Path) -> None:
-    finished = subprocess.run(
-        [sys.executable, "-m", "benchmarks.pause", "--out", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert finished.returncode == 0, finished.stdout + finished.stderr
+    succeeds("benchmarks.pause", "--out", str(tmp_path), timeout=120)
     run = json.loads((tmp_path / "pause.json").read_text())
     assert run["outcomes"] == {"1": "fenced off", "2": "released"}
     kinds = [(event["fencing_token"], event["kind"]) for event in run["events"]]
@@ -184,38 +169,30 @@ def test_the_pause_run_draws_a_lease_lost_and_a_late_end_refused(tmp_path: Path)
 
 @pytest.mark.parametrize("comparison", ["ours", "routers", "dependencies", "hop"])
 def test_every_in_process_comparison_runs(comparison: str, tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "benchmarks.inprocess", "--compare", comparison, "--calls", "20", "--repeats", "1"]
-    finished = subprocess.run(
-        [*command, "--out", str(tmp_path / "out.txt")], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-    assert finished.returncode == 0, finished.stdout + finished.stderr
+    command = ["benchmarks.inprocess", "--compare", comparison, "--calls", "20", "--repeats", "1"]
+    succeeds(*command, "--out", str(tmp_path / "out.txt"), timeout=120)
     rows = [line for line in (tmp_path / "out.txt").read_text().splitlines() if not line.startswith("#")]
     assert len(rows) >= 2
     assert all(float(row.split()[-1]) > 0 for row in rows)
 
 
 def test_the_profile_names_where_ours_spends_what_bare_does_not(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "benchmarks.inprocess", "--profile", "busy", "--calls", "50"]
-    finished = subprocess.run(
-        [*command, "--out", str(tmp_path / "out.txt")], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-    assert finished.returncode == 0, finished.stdout + finished.stderr
+    command = ["benchmarks.inprocess", "--profile", "busy", "--calls", "50"]
+    succeeds(*command, "--out", str(tmp_path / "out.txt"), timeout=120)
     text = (tmp_path / "out.txt").read_text()
     for stack, hardening in [("FastAPI", "asgi_app/hardening/request_rules.py"), ("Flask", "wsgi_app/hardening")]:
         section = text.split(f"## {stack}, busy:", 1)[1].split("## ", 1)[0]
         rows = {line.split()[0]: line.split()[1:] for line in section.splitlines()[2:] if line.strip()}
         # the busy path reads the lock in SQLite and applies the hardening; the bare app does neither
         ours, bare = float(rows["sqlite3"][-3]), float(rows["sqlite3"][-2])
-        assert ours > 0 and bare == 0, rows
+        assert ours > 0, rows
+        assert bare == 0, rows
         assert any(area.startswith(hardening) and float(row[-3]) > 0 == float(row[-2]) for area, row in rows.items())
 
 
 def test_the_streams_scenario_holds_streams_and_delivers_every_merge(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "benchmarks.streams", "--servers", "uvicorn,gunicorn-sync-w1", "--counts", "1,5"]
-    finished = subprocess.run(
-        [*command, "--hold", "3", "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=240
-    )
-    assert finished.returncode == 0, finished.stdout + finished.stderr
+    command = ["benchmarks.streams", "--servers", "uvicorn,gunicorn-sync-w1", "--counts", "1,5", "--hold", "3"]
+    succeeds(*command, "--out", str(tmp_path), timeout=240)
 
     runs = {
         (run["server"], run["requested"]): run for run in json.loads((tmp_path / "streams.json").read_text())["runs"]
@@ -236,9 +213,7 @@ def test_the_streams_scenario_holds_streams_and_delivers_every_merge(tmp_path: P
 
 def test_timelines_show_one_at_a_time_on_a_sync_worker_and_overlap_on_an_event_loop(tmp_path: Path) -> None:
     lessons = "sync-1-io,uvicorn-io,uvicorn-threadpool,sync-1-stream,uvicorn-stream"
-    command = [sys.executable, "-m", "benchmarks.timelines", "--lessons", lessons]
-    finished = subprocess.run([*command, "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=180)
-    assert finished.returncode == 0, finished.stdout + finished.stderr
+    succeeds("benchmarks.timelines", "--lessons", lessons, "--out", str(tmp_path), timeout=180)
 
     timelines = {t["lesson"]: t["requests"] for t in json.loads((tmp_path / "timelines.json").read_text())["timelines"]}
     sync, loop, pool = timelines["sync-1-io"], timelines["uvicorn-io"], timelines["uvicorn-threadpool"]
@@ -262,9 +237,7 @@ def test_timelines_show_one_at_a_time_on_a_sync_worker_and_overlap_on_an_event_l
 
 def test_timelines_show_where_django_and_flask_run_a_view_that_is_not_fastapis(tmp_path: Path) -> None:
     lessons = "flask-async-sync-1,django-wsgi-async-io,django-asgi-sync-io,django-asgi-async-io"
-    command = [sys.executable, "-m", "benchmarks.timelines", "--lessons", lessons, "--out", str(tmp_path)]
-    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180)
-    assert finished.returncode == 0, finished.stdout + finished.stderr
+    succeeds("benchmarks.timelines", "--lessons", lessons, "--out", str(tmp_path), timeout=180)
 
     timelines = {t["lesson"]: t["requests"] for t in json.loads((tmp_path / "timelines.json").read_text())["timelines"]}
     flask_async, django_wsgi_async, django_sync, django_async = (timelines[lesson] for lesson in lessons.split(","))
