@@ -26,7 +26,7 @@ from harness.report.environment import environment
 from harness.report.summary import Summary
 from harness.report.tables import terminal_table
 from harness.scenarios import SCENARIOS, SUITES, Run
-from launcher import CONFIGS, ToolNotFoundError, find_tool
+from launcher import CONFIGS, ToolNotFoundError, find_tool, postgres_bin_dir, postgres_version
 from launcher.catalog import framework
 
 
@@ -77,6 +77,12 @@ def select(arguments: argparse.Namespace) -> Selection:
         if reason := CONFIGS[server].missing():
             skipped.append(reason)
             runs = [run for run in runs if run.server != server]
+    if any(SCENARIOS[run.scenario].postgres for run in runs):
+        try:
+            postgres_bin_dir()
+        except ToolNotFoundError as error:
+            skipped.append(f"the pool scenarios: skipped, {error}")
+            runs = [run for run in runs if not SCENARIOS[run.scenario].postgres]
     if arguments.generator == "wrk":
         for scenario in dict.fromkeys(run.scenario for run in runs if not SCENARIOS[run.scenario].wrk_ok):
             skipped.append(f"{scenario}: skipped, wrk cannot play its users (use --generator locust)")
@@ -143,6 +149,8 @@ def compare(arguments: argparse.Namespace) -> Compared | None:
         "generator_cpus": split.generator or "all",
         "generator_processes": f"1 master + {arguments.processes} workers" if arguments.processes else "1",
     }
+    if any(SCENARIOS[run.scenario].postgres for run in selection.runs):
+        settings["postgresql"] = postgres_version()  # the server the pool scenarios query
     env = environment(settings)
     total = len(selection.runs) * arguments.repeats
     print(f"{len(selection.runs)} runs × {arguments.repeats} repeats × {arguments.duration} s → {folder}")

@@ -25,6 +25,7 @@ REFERENCE_RUNS = {
     "benchmarks/results/reference-streams-mix": "figures/streams-mix",
     "benchmarks/results/reference-timelines-mix": "figures/timelines",
     "benchmarks/results/reference-soak": "figures/soak",
+    "benchmarks/results/reference-pool": "results/pool",
 }
 
 

@@ -7,7 +7,7 @@ The launcher imports neither app: it starts them by their import strings, as a s
 
 from launcher.catalog import CONFIGS, config
 from launcher.nginx import RunningNginx, run_nginx
-from launcher.postgres import PostgresServer, postgres_bin_dir, run_postgres
+from launcher.postgres import PostgresServer, postgres_bin_dir, postgres_version, run_postgres
 from launcher.process import HOST, ROOT, StartedProcess, ToolNotFoundError, find_tool, free_port, start_process
 from launcher.redis import RedisServer, run_redis
 from launcher.servers import CLIENT_LIMITS, RunningServer, ServerConfig, run_server
@@ -33,6 +33,7 @@ __all__ = [
     "find_tool",
     "free_port",
     "postgres_bin_dir",
+    "postgres_version",
     "run_nginx",
     "run_postgres",
     "run_redis",

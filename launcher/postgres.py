@@ -46,6 +46,12 @@ def postgres_bin_dir() -> Path:
     raise ToolNotFoundError(f"initdb is not installed: {INSTALL_HINT}")
 
 
+def postgres_version(bin_dir: Path | None = None) -> str:
+    """The server's version, as `postgres --version` says it: "postgres (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)"."""
+    command = [str((bin_dir or postgres_bin_dir()) / "postgres"), "--version"]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+
+
 def unprivileged_user() -> str | None:
     """The user to run PostgreSQL as when we are root (it refuses root), or None to run it as ourselves."""
     if os.geteuid() != 0:

@@ -40,6 +40,8 @@ KEY_PACKAGES = [
     "django",
     "locust",
     "redis",
+    "psycopg",
+    "psycopg-pool",
 ]
 
 
