@@ -15,12 +15,11 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from common.http import PUBLIC_MESSAGE
-from launcher import CONFIGS, RunningServer, ServerConfig, run_server
+from launcher import CONFIGS, RunningServer, ServerConfig, checkout_token, run_server
 from launcher.catalog import DJANGO_ASGI, DJANGO_WSGI, GUNICORN_GEVENT, GUNICORN_GTHREAD, framework, serves_our_api
 from tests.support.api import ApiClient, sse_events
 
 ROWS = [pytest.param(row, id=row.id) for row in CONFIGS.values()]
-OUR_API_ROWS = [pytest.param(row, id=row.id) for row in CONFIGS.values() if serves_our_api(row)]
 
 
 def websocket_expected(row: ServerConfig) -> bool:
@@ -42,8 +41,11 @@ def serving(row: ServerConfig) -> Iterator[RunningServer]:
 
 @pytest.mark.parametrize("row", ROWS)
 def test_every_row_serves_its_app(row: ServerConfig) -> None:
+    # one server a row: a row of our API also merges, streams, and echoes or refuses a WebSocket
     with serving(row) as server:
         answers_its_app(server)
+        if serves_our_api(row):
+            merges_streams_and_echoes(server)
 
 
 def answers_its_app(server: RunningServer) -> None:
@@ -64,15 +66,10 @@ def answers_its_app(server: RunningServer) -> None:
     assert "Traceback" not in server.log()
 
 
-@pytest.mark.parametrize("row", OUR_API_ROWS)
-def test_every_row_of_our_api_merges_streams_and_says_whether_it_has_websockets(row: ServerConfig) -> None:
-    with serving(row) as server:
-        merges_streams_and_echoes(server)
-
-
 def merges_streams_and_echoes(server: RunningServer) -> None:
+    """A merge, a second one refused meanwhile, a stream, and /lab/echo: a WebSocket, or a clean refusal."""
     row = server.config
-    api = ApiClient(server.url)
+    api = ApiClient(server.url, token=checkout_token())  # the token run_server gives the app
     try:
         accepted = api.start_merge("smoke")
         assert accepted.status_code == 202, accepted.text + server.log()[-2000:]
