@@ -83,6 +83,11 @@ SCENARIOS: dict[str, Scenario] = {
         MERGE,
         # the same busy path with the lock in Redis: every refusal is a round trip to it
         replace(MERGE, id="merge-redis", redis=True, locust_scenario="merge"),
+        # the busy path of a server started without MERGE_TOKENS: a bare 409 then checks no token, the ceiling
+        # benchmarks/auth_cost.py measures the bearer check against (our apps would refuse every merge)
+        replace(
+            MERGE, id="merge-unchecked", server_env={**MERGE.server_env, "MERGE_TOKENS": ""}, locust_scenario="merge"
+        ),
         Scenario("mixed", "/public/test", server_env={"MERGE_SECONDS": "2"}, wrk_ok=False),
         POOL,
         # the blocking driver inside async def (FastAPI); on Flask the same query as /lab/db

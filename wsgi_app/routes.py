@@ -44,7 +44,11 @@ def public_test() -> dict[str, Any]:
 
 
 # --8<-- [start:start_merge]
-@api.post("/merge", responses={202: MergeAccepted, **documented(models.START_MERGE_ERRORS)}, security=MERGE_TOKEN)
+@api.post(
+    "/merge",
+    responses={202: MergeAccepted, **documented(models.START_MERGE_ERRORS)},
+    security=MERGE_TOKEN,
+)
 @merge_token_required
 def start_merge(
     body: MergeRequest,
