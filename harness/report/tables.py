@@ -140,7 +140,7 @@ def pool_table(summaries: list[Summary]) -> list[str]:
         "the query's ms. Measured: the median of the repeats; ⁺ generator-bound, a lower bound. Server CPU: cores "
         "used by the server's processes."
     )
-    return [*lines[:2], *section("pool-table", [*lines[2:], "", legend])]
+    return [*lines[:2], *section("pool-predictions", [*lines[2:], "", legend])]
 
 
 def bound_runs(summaries: list[Summary], scenario: str) -> str:
