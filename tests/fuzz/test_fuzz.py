@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from launcher import RunningServer, checkout_token, run_server
+from launcher import PostgresServer, RunningServer, checkout_token, run_server
 from launcher.catalog import GUNICORN_SYNC_1, UVICORN
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -116,10 +116,11 @@ def finish(app: str, process: subprocess.Popen[bytes], folder: Path, server: Run
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[dict[str, RunningServer]]:
-    """Both apps, each on its real server, for every test of this module."""
+def servers(postgres_server: PostgresServer) -> Iterator[dict[str, RunningServer]]:
+    """Both apps, each on its real server, for every test of this module, with a PostgreSQL behind /lab/db."""
+    env = {**SETTINGS, "DATABASE_URL": postgres_server.url}
     with ExitStack() as stack:
-        yield {app: stack.enter_context(run_server(config, SETTINGS)) for app, config in SERVERS.items()}
+        yield {app: stack.enter_context(run_server(config, env)) for app, config in SERVERS.items()}
 
 
 @pytest.fixture(scope="module")
@@ -158,9 +159,9 @@ def test_every_operation_is_fuzzed(
     record_property("fuzz_summary", run.summary())
     operations = len(run.documented)
 
-    # GET /public/test, POST and GET /merge, GET /merge/history and /merge/events, and the six /lab routes
+    # GET /public/test, POST and GET /merge, GET /merge/history and /merge/events, and the eight /lab routes
     # that are HTTP (the WebSocket /lab/echo is in no OpenAPI document)
-    assert operations == 11
+    assert operations == 13
     assert run.verdict["operations"] == {
         "total": operations,
         "selected": operations,
