@@ -5,6 +5,7 @@ python -m benchmarks --suite demo --repeats 1 --duration 5
 python -m benchmarks --servers uvicorn,gunicorn-sync-w1 --scenarios hello,iowait
 python -m benchmarks --generator wrk       # raw throughput, where the generator must not be the limit
 python -m benchmarks --processes 4         # Locust distributed: a master and 4 worker processes
+python -m benchmarks --generator open --suite open   # latency against offered load (benchmarks/openloop.py)
 python -m benchmarks --list                # the configurations, scenarios and suites
 python -m benchmarks --report benchmarks/results/<timestamp>   # redraw from results.json
 """
@@ -16,10 +17,13 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
+from benchmarks import openloop
 from harness.measure import RAW, LoadOptions, cpu_split, measure, new_results_folder
+from harness.openload import LOADS
 from harness.report import write_report
 from harness.report.checks import checks
 from harness.report.environment import environment
@@ -46,7 +50,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scenarios", help="comma-separated scenario ids: only these")
     parser.add_argument("--repeats", type=int, default=3, help="fresh-server repeats of each run (default 3)")
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per run (default 10)")
-    parser.add_argument("--generator", choices=["locust", "wrk"], default="locust")
+    parser.add_argument("--generator", choices=["locust", "wrk", "open"], default="locust")
+    parser.add_argument(
+        "--loads",
+        type=percentages,
+        default=LOADS,
+        help="with --generator open: shares of each row's capacity, in %% (default 50,80,95,110)",
+    )
     parser.add_argument("--processes", type=int, metavar="N", help="Locust distributed: a master and N workers")
     parser.add_argument(
         "--out", type=Path, help="results folder (default benchmarks/results/<timestamp>): report on top, logs in raw/"
@@ -56,7 +66,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     arguments = parser.parse_args(argv)
     if arguments.repeats < 1 or not 1 <= arguments.duration <= 600:
         parser.error("--repeats must be ≥ 1 and --duration between 1 and 600 seconds")
-    if arguments.processes is not None and (arguments.processes < 1 or arguments.generator == "wrk"):
+    if arguments.processes is not None and (arguments.processes < 1 or arguments.generator != "locust"):
         parser.error("--processes must be ≥ 1, and only with --generator locust")
     for option, table in [("servers", CONFIGS), ("scenarios", SCENARIOS)]:
         chosen = getattr(arguments, option)
@@ -64,6 +74,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         if unknown:
             parser.error(f"unknown --{option} {', '.join(unknown)}; choose from {', '.join(table)}")
     return arguments
+
+
+def percentages(text: str) -> tuple[int, ...]:
+    """--loads: comma-separated whole percentages between 1 and 300."""
+    try:
+        loads = tuple(sorted(int(share) for share in text.split(",")))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of whole percentages") from None
+    if not loads or not all(1 <= load <= 300 for load in loads):
+        raise argparse.ArgumentTypeError("each load must be between 1 and 300 percent")
+    return loads
 
 
 def select(arguments: argparse.Namespace) -> Selection:
@@ -102,7 +123,9 @@ def print_list() -> None:
 
 
 def redraw(folder: Path) -> int:
-    """Write the report and charts again from a results.json."""
+    """Write the report and charts again from a results.json (or an open-loop run's open.json)."""
+    if (folder / openloop.RESULTS).is_file():
+        return openloop.redraw(folder)
     if not (folder / "results.json").is_file():
         print(f"benchmarks: {folder} holds no results.json to redraw from", file=sys.stderr)
         return 2
@@ -122,6 +145,38 @@ class Compared:
     errors: int
 
 
+def run_settings(arguments: argparse.Namespace, runs: list[Run]) -> dict[str, Any]:
+    """The settings a report records: the options, and where the server and the generator ran."""
+    split = cpu_split(arguments.processes)
+    settings: dict[str, Any] = {
+        "suite": arguments.suite,
+        "repeats": 1 if arguments.generator == "open" else arguments.repeats,
+        "duration_s": arguments.duration,
+        "generator": arguments.generator,
+        "server_cpus": split.server or "all",
+        "generator_cpus": split.generator or "all",
+        "generator_processes": f"1 master + {arguments.processes} workers" if arguments.processes else "1",
+    }
+    if arguments.generator == "open":
+        settings["loads"] = arguments.loads
+    if any(SCENARIOS[run.scenario].postgres for run in runs):
+        settings["postgresql"] = postgres_version()  # the server the pool scenarios query
+    return settings
+
+
+def open_loop(arguments: argparse.Namespace) -> int:
+    """--generator open: each run's capacity closed-loop, then the open loop at the --loads shares of it."""
+    selection = select(arguments)
+    for reason in selection.skipped:
+        print(reason)
+    if not selection.runs:
+        print("benchmarks: nothing to run with these options", file=sys.stderr)
+        return 2
+    folder = arguments.out or new_results_folder("open-")
+    folder.mkdir(parents=True, exist_ok=True)
+    return openloop.run_open(selection.runs, selection.skipped, run_settings(arguments, selection.runs), folder)
+
+
 def compare(arguments: argparse.Namespace) -> Compared | None:
     """Measure the selected runs with a progress bar and write the report; None if nothing could run."""
     if arguments.generator == "wrk":
@@ -138,20 +193,8 @@ def compare(arguments: argparse.Namespace) -> Compared | None:
         return None
     folder = arguments.out or new_results_folder()
     folder.mkdir(parents=True, exist_ok=True)
-    split = cpu_split(arguments.processes)
     options = LoadOptions(arguments.duration, arguments.generator, arguments.processes)
-    settings = {
-        "suite": arguments.suite,
-        "repeats": arguments.repeats,
-        "duration_s": arguments.duration,
-        "generator": arguments.generator,
-        "server_cpus": split.server or "all",
-        "generator_cpus": split.generator or "all",
-        "generator_processes": f"1 master + {arguments.processes} workers" if arguments.processes else "1",
-    }
-    if any(SCENARIOS[run.scenario].postgres for run in selection.runs):
-        settings["postgresql"] = postgres_version()  # the server the pool scenarios query
-    env = environment(settings)
+    env = environment(run_settings(arguments, selection.runs))
     total = len(selection.runs) * arguments.repeats
     print(f"{len(selection.runs)} runs × {arguments.repeats} repeats × {arguments.duration} s → {folder}")
     measurements: list[dict[str, object]] = []
@@ -178,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if arguments.report:
         return redraw(arguments.report)
+    if arguments.generator == "open":
+        return open_loop(arguments)
     compared = compare(arguments)
     if compared is None:
         return 2

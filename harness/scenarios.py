@@ -230,6 +230,9 @@ SUITES: dict[str, list[Run]] = {
         *grid(POOL_SERVERS, "pool-50", [100]),
         Run(UVICORN.id, "pool-100", 100),
     ],
+    # latency against offered load (--generator open): each row's capacity closed-loop, then the open loop at
+    # shares of it; the I/O wait and the pool, on one event loop, threads, greenlets and make serve's sync workers
+    "open": [*grid(POOL_SERVERS, "iowait", [100]), *grid(POOL_SERVERS, "pool", [100])],
     # Mix and match: hello (best with --generator wrk) and the I/O waits of every framework on every interface
     "mix": [
         *grid(MIX, "hello", [50]),

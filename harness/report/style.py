@@ -120,6 +120,13 @@ def new_figure_columns(columns: int, width: float, height: float) -> tuple[Figur
     return figure, axes
 
 
+def new_figure_grid(rows: int, columns: int, width: float, height: float) -> tuple[Figure, Any]:
+    """A figure of rows x columns charts sharing their y axis: small multiples meant to be compared."""
+    figure, axes = plt.subplots(rows, columns, figsize=(width, height), sharey=True, squeeze=False)
+    figure.patch.set_facecolor("white")
+    return figure, axes
+
+
 def save(figure: Figure, path: Path, below: float = 0.0) -> Path:
     """Write the chart as a PNG and let go of it; `below`: inches kept free at the bottom for a figure legend."""
     figure.tight_layout(rect=(0, below / figure.get_figheight(), 1, 1))

@@ -1,0 +1,147 @@
+"""`python -m benchmarks --generator open`: latency against offered load, the open loop beside the closed.
+
+    python -m benchmarks --generator open --suite open --duration 8     # the reference run (about 9 minutes)
+    python -m benchmarks --generator open --servers uvicorn --scenarios iowait --suite demo --loads 50,110
+
+For each run of the chosen suite, harness/openload.py measures the closed loop (the row's capacity), the
+closed loop again with fewer users, and then harness/openloop.py at 50, 80, 95 and 110 % of the capacity,
+printing a line per step. Writes open.json, report.md and open-loop.png into the results folder, logs in raw/;
+`python -m benchmarks --report FOLDER` redraws them from open.json.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from harness.openload import LIGHT_LOAD, LOADS, OpenRow, OpenStep, measure_open
+from harness.report.environment import environment
+from harness.report.hockey import hockey_stick
+from harness.report.tables import environment_lines, milliseconds
+from harness.scenarios import Run
+
+RESULTS = "open.json"
+# the two shares the closing note compares with the closed loop: below the capacity, and past it
+COMPARED = (LIGHT_LOAD, 110)
+
+
+def step_cell(step: OpenStep | None) -> str:
+    """An open-loop step's p99 and answered rate, for the comparison table."""
+    if step is None:
+        return "–"
+    note = " (lagged)" if step.generator_lagged else ""
+    return f"{milliseconds(step.p99_ms)} ms at {step.achieved_rps:,.1f}/s{note}"
+
+
+def closed_cell(figures: dict[str, Any] | None, users: int | None) -> str:
+    """A closed-loop measurement's p99 and rate, for the comparison table."""
+    if figures is None:
+        return "–"
+    return f"{milliseconds(figures['p99_ms'])} ms at {figures['rps']:,.1f}/s ({users} users)"
+
+
+def comparison_table(rows: list[OpenRow]) -> str:
+    """Per row: p99 open-loop at 80 and 110 % of the capacity, against the closed loop's p99 at that throughput."""
+    lines = [
+        "| row | capacity | closed p99 near 80 % | open p99 at 80 % | closed p99 at capacity | open p99 at 110 % "
+        "| unsent, failed at 110 % |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        light, past = (row.step(load) for load in COMPARED)
+        lost = f"{past.unsent:,}, {past.failed:,}" if past else "–"
+        lines.append(
+            f"| {row.server} · {row.scenario} | {row.capacity:,.1f}/s | {closed_cell(row.light, row.light_users)} "
+            f"| {step_cell(light)} | {closed_cell(row.closed, row.users)} | {step_cell(past)} | {lost} |"
+        )
+    return "\n".join(lines)
+
+
+def steps_table(rows: list[OpenRow]) -> str:
+    """Every open-loop step of every row."""
+    lines = [
+        "| row | load | offered/s | answered/s | p50 ms | p90 ms | p99 ms | max ms | p99 from sending | unsent "
+        "| failed | send lag p99 ms | gen. CPU | server CPU |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        for step in row.steps:
+            failures = ", ".join(f"{count} {kind}" for kind, count in sorted(step.failures.items())) or "0"
+            lag = milliseconds(step.lag_p99_ms) + (" (lagged)" if step.generator_lagged else "")
+            lines.append(
+                f"| {row.server} · {row.scenario} | {step.load_percent} % | {step.offered_rps:,.1f} "
+                f"| {step.achieved_rps:,.1f} | {milliseconds(step.p50_ms)} | {milliseconds(step.p90_ms)} "
+                f"| {milliseconds(step.p99_ms)} | {milliseconds(step.max_ms)} | {milliseconds(step.service_p99_ms)} "
+                f"| {step.unsent:,} | {failures} | {lag} | {step.generator_cpu:.2f} | {step.server_cpu:.2f} |"
+            )
+    return "\n".join(lines)
+
+
+def report(rows: list[OpenRow], env: dict[str, Any], skipped: list[str], chart: Path | None) -> str:
+    """report.md: what was measured, the comparison, every step, the chart."""
+    skipped_lines = "".join(f"- {reason}\n" for reason in skipped)
+    return (
+        "# Open-loop report\n\n" + "\n".join(environment_lines(env)) + "\n\n"
+        # docs/load-testing.md includes the part between these markers
+        "<!-- --8<-- [start:body] -->\n"
+        "Each row's *capacity* is what the closed loop served (Locust, its users each sending the next request "
+        "once the last is answered); the closed loop ran again with as few users as carry about "
+        f"{LIGHT_LOAD} % of it. Then one fresh server took requests at a constant rate, whatever the answers, "
+        f"at {', '.join(str(load) for load in LOADS)} % of the capacity, each latency counted from the request's "
+        "due time (`harness/openloop.py`). *Answered/s*: 2xx answers per second from the first due time to the "
+        "last answer. *Unsent*: due while every one of the generator's connections was busy. *Lagged*: the "
+        "generator sent late (p99 send lag over 5 ms) or used its whole core, so its delay is in the figures.\n\n"
+        f"{comparison_table(rows)}\n\n"
+        "<!-- --8<-- [end:body] -->\n\n"
+        + (f"![latency against offered load]({chart.name})\n\n" if chart else "")
+        + "## Every step\n\n"
+        + f"{steps_table(rows)}\n\n"
+        + (f"Skipped:\n\n{skipped_lines}\n" if skipped else "")
+    )
+
+
+def save(folder: Path, rows: list[OpenRow], env: dict[str, Any], skipped: list[str]) -> None:
+    """What a run leaves in its folder: open.json, the chart and report.md."""
+    document = {"environment": env, "skipped": skipped, "rows": [row.as_dict() for row in rows]}
+    (folder / RESULTS).write_text(json.dumps(document, indent=2) + "\n")
+    draw(folder, rows, env, skipped)
+
+
+def draw(folder: Path, rows: list[OpenRow], env: dict[str, Any], skipped: list[str]) -> None:
+    """The chart and report.md, from the rows."""
+    chart = hockey_stick(rows, folder)
+    (folder / "report.md").write_text(report(rows, env, skipped, chart))
+
+
+def redraw(folder: Path) -> int:
+    """Write the report and chart again from an open.json."""
+    document = json.loads((folder / RESULTS).read_text())
+    rows = [OpenRow.from_dict(row) for row in document["rows"]]
+    draw(folder, rows, document["environment"], document["skipped"])
+    print(comparison_table(rows))
+    return 0
+
+
+def run_open(runs: list[Run], skipped: list[str], settings: dict[str, Any], folder: Path) -> int:
+    """Measure each run closed and open, a line per step; write the results. 1 if a run failed outright."""
+    loads: tuple[int, ...] = settings["loads"]
+    env = environment(settings)
+    rows: list[OpenRow] = []
+    errors = 0
+    print(f"{len(runs)} runs × (2 closed + {len(loads)} open steps) × {settings['duration_s']} s → {folder}")
+    with tqdm(total=len(runs), unit="run", dynamic_ncols=True) as progress:
+        for run in runs:
+            progress.set_description(run.key)
+            try:
+                rows.append(measure_open(run, settings["duration_s"], folder, loads, report=tqdm.write))
+            except (RuntimeError, OSError, ValueError) as error:
+                errors += 1
+                tqdm.write(f"{run.key}: failed: {str(error).splitlines()[0]} (logs in {folder / 'raw'})")
+            progress.update()
+    save(folder, rows, env, skipped)
+    print("\n" + comparison_table(rows))
+    print(f"\nreport: {folder / 'report.md'}")
+    return 1 if errors else 0
