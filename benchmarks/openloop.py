@@ -28,19 +28,21 @@ RESULTS = "open.json"
 COMPARED = (LIGHT_LOAD, 110)
 
 
+def p99_cell(p99_ms: float | None, rps: float, note: str = "") -> str:
+    """A p99 and the rate it was measured at, for the comparison table."""
+    return f"{milliseconds(p99_ms)} ms at {rps:,.1f}/s{note}"
+
+
 def step_cell(step: OpenStep | None) -> str:
-    """An open-loop step's p99 and answered rate, for the comparison table."""
+    """An open-loop step's p99 and answered rate."""
     if step is None:
         return "–"
-    note = " (lagged)" if step.generator_lagged else ""
-    return f"{milliseconds(step.p99_ms)} ms at {step.achieved_rps:,.1f}/s{note}"
+    return p99_cell(step.p99_ms, step.achieved_rps, " (lagged)" if step.generator_lagged else "")
 
 
 def closed_cell(figures: dict[str, Any] | None, users: int | None) -> str:
-    """A closed-loop measurement's p99 and rate, for the comparison table."""
-    if figures is None:
-        return "–"
-    return f"{milliseconds(figures['p99_ms'])} ms at {figures['rps']:,.1f}/s ({users} users)"
+    """A closed-loop measurement's p99 and rate, and its users."""
+    return "–" if figures is None else p99_cell(figures["p99_ms"], figures["rps"], f" ({users} users)")
 
 
 def comparison_table(rows: list[OpenRow]) -> str:
