@@ -96,7 +96,9 @@ def test_started_without_tokens_an_app_serves_every_get_and_refuses_every_merge(
 def test_merge_tokens_file_gives_the_app_its_tokens(config: ServerConfig, tmp_path: Path) -> None:
     token_file = tmp_path / "tokens"
     token_file.write_text("file-token-0123456789\n")
-    with run_server(config, {"MERGE_TOKENS": "", "MERGE_TOKENS_FILE": str(token_file)}) as server:
+    # a short merge: a server that stops waits for the one it runs
+    env = {"MERGE_TOKENS": "", "MERGE_TOKENS_FILE": str(token_file), "MERGE_SECONDS": "0.1"}
+    with run_server(config, env) as server:
         merge = httpx.post(f"{server.url}/merge", json={"branch_name": "main"}, headers=bearer("file-token-0123456789"))
     assert merge.status_code == 202
 
