@@ -23,6 +23,22 @@ def test_lab_endpoints_false_removes_them(config: ServerConfig) -> None:
     assert set(paths) == {"/public/test", "/merge", "/merge/history", "/merge/events"}
 
 
+def refused_start(config: ServerConfig, env: dict[str, str]) -> str:
+    """Start the server with only these variables set; it must stop, with no traceback. Its output."""
+    result = subprocess.run(
+        config.command(free_port()),
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Traceback" not in output
+    return output
+
+
 @BOTH
 @pytest.mark.parametrize(
     ("variable", "value"),
@@ -42,17 +58,7 @@ def test_lab_endpoints_false_removes_them(config: ServerConfig) -> None:
     ],
 )
 def test_bad_setting_stops_the_server_with_one_line(config: ServerConfig, variable: str, value: str) -> None:
-    result = subprocess.run(
-        config.command(free_port()),
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", variable: value},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode != 0
-    output = result.stdout + result.stderr
-    assert "Traceback" not in output
+    output = refused_start(config, {variable: value})
     [line] = [line for line in output.splitlines() if variable in line]
     assert value in line
 
@@ -62,17 +68,7 @@ def test_bad_setting_stops_the_server_with_one_line(config: ServerConfig, variab
 def test_a_bad_merge_token_stops_the_server_with_one_line_that_never_shows_it(
     config: ServerConfig, tokens: str
 ) -> None:
-    result = subprocess.run(
-        config.command(free_port()),
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "MERGE_TOKENS": tokens},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode != 0
-    assert "Traceback" not in output
+    output = refused_start(config, {"MERGE_TOKENS": tokens})
     [line] = [line for line in output.splitlines() if "MERGE_TOKENS" in line]
     assert line.endswith("each needs at least 16") or "letters, digits and -._~+/" in line
     assert not any(token in output for token in tokens.split(","))
