@@ -82,6 +82,25 @@ LESSONS = {
             "Uvicorn, /lab/stream: twenty streams at once on one loop",
             stream=True,
         ),
+        # the pool decides: a lane per pooled connection, and the queue before it is the wait for one
+        Lesson(
+            "uvicorn-pool",
+            UVICORN,
+            "/lab/db?ms=200",
+            20,
+            "Uvicorn, /lab/db, a pool of 5: five queries at a time, the rest queue at the pool",
+            postgres=True,
+            env={"DB_POOL_SIZE": "5"},
+        ),
+        Lesson(
+            "uvicorn-db-blocking",
+            UVICORN,
+            "/lab/db-blocking?ms=200",
+            5,
+            "Uvicorn, /lab/db-blocking: a blocking driver, one query at a time",
+            postgres=True,
+            env={"DB_POOL_SIZE": "5"},
+        ),
         # Mix and match: where an async def view is not FastAPI's, and a sync view under ASGI
         Lesson(
             "flask-async-sync-1",
@@ -183,11 +202,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown --lessons {', '.join(unknown)}; choose from {', '.join(LESSONS)}")
     folder = arguments.out or new_results_folder("timelines-")
     folder.mkdir(parents=True, exist_ok=True)
-    skipped = [reason for lesson in chosen if (reason := LESSONS[lesson].server.missing())]
+    skipped = [reason for lesson in chosen if (reason := LESSONS[lesson].missing())]
     timelines: list[Timeline] = []
     for lesson_id in chosen:
         lesson = LESSONS[lesson_id]
-        if lesson.server.missing():
+        if lesson.missing():
             continue
         timeline = run_lesson(lesson)
         last = max(request.answered for request in timeline.requests)

@@ -3,8 +3,9 @@ it ran (its process, its thread, its start and end on the server's clock).
 
 A lane is one process and thread of the server. A request's bar runs from its start to its end on the lane that
 ran it; before that, from the moment its client sent it, it waited in a queue (the listen socket's, a thread
-pool's, the event loop's), which the chart's lower panel counts. Everything is one machine, so the client's
-clock and the server's are the same clock.
+pool's, the event loop's), which the chart's lower panel counts. For /lab/db a lane is one pooled connection, and
+the bar starts when the pool handed it over: the queue before it is the wait for a connection. Everything is one
+machine, so the client's clock and the server's are the same clock.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 import httpx
 
-from launcher import CLIENT_LIMITS, ServerConfig, run_server
+from launcher import CLIENT_LIMITS, ServerConfig, ToolNotFoundError, postgres_bin_dir, run_postgres, run_server
 
 T = TypeVar("T")
 
@@ -37,6 +38,20 @@ class Lesson:
     # an event stream (/lab/stream): its bar runs from the first event to the last as the client received them,
     # on one lane per process (a tick says its pid, not its thread)
     stream: bool = False
+    # /lab/db: a PostgreSQL for the server (DATABASE_URL), and its settings (DB_POOL_SIZE)
+    postgres: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+
+    def missing(self) -> str | None:
+        """Why this lesson cannot run here (its server, or PostgreSQL, is not installed), or None."""
+        if reason := self.server.missing():
+            return reason
+        if self.postgres:
+            try:
+                postgres_bin_dir()
+            except ToolNotFoundError as error:
+                return f"{self.id}: skipped, {error}"
+        return None
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,7 @@ class Timeline:
     path: str
     computing: bool
     requests: list[Request]
+    lanes: str = "a lane per process and thread"  # what a lane of the chart is
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -122,22 +138,29 @@ def run_lesson(lesson: Lesson, timeout: float = 60.0) -> Timeline:
         body = stream_span(http, lesson.path) if lesson.stream else http.get(lesson.path).json()
         return sent, time.time(), body
 
-    with run_server(lesson.server, {"LOG_LEVEL": "warning"}) as server:
+    with ExitStack() as stack:
+        env = {"LOG_LEVEL": "warning", **lesson.env}
+        if lesson.postgres:
+            env["DATABASE_URL"] = stack.enter_context(run_postgres()).url
+        server = stack.enter_context(run_server(lesson.server, env))
         released, answers = at_once([server.url] * lesson.clients, send, timeout)
+    # a /lab/db answer names the pooled connection (its PostgreSQL backend) and when the pool handed it over
+    pooled = all("backend_pid" in body for _, _, body in answers.values())
     requests = [
         Request(
             client=client,
             sent=sent - released,
-            started=float(body["started_at"]) - released,  # type: ignore[arg-type]
+            started=float(body["got_connection_at" if pooled else "started_at"]) - released,  # type: ignore[arg-type]
             ended=float(body["ended_at"]) - released,  # type: ignore[arg-type]
             answered=answered - released,
             pid=int(body["pid"]),  # type: ignore[call-overload]
-            thread=str(body["thread"]),
-            thread_id=int(body["thread_id"]),  # type: ignore[call-overload]
+            thread="connection" if pooled else str(body["thread"]),
+            thread_id=int(body["backend_pid" if pooled else "thread_id"]),  # type: ignore[call-overload]
         )
         for client, (sent, answered, body) in answers.items()
     ]
     if len(requests) != lesson.clients:
         raise RuntimeError(f"{lesson.id}: {lesson.clients - len(requests)} of {lesson.clients} requests got no answer")
     requests.sort(key=lambda request: request.started)
-    return Timeline(lesson.id, lesson.title, lesson.server.id, lesson.path, lesson.computing, requests)
+    lanes = "a lane per pooled connection" if pooled else "a lane per process and thread"
+    return Timeline(lesson.id, lesson.title, lesson.server.id, lesson.path, lesson.computing, requests, lanes)

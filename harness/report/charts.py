@@ -499,7 +499,7 @@ def timeline_chart(timeline: Timeline, folder: Path, seconds: float | None = Non
     axes.set_title(
         f"{timeline.title}\n{timeline.server}, {len(timeline.requests)} clients at once, GET {timeline.path}; "
         f"what runs the view: {'an' if runner[0] in 'aeiou' else 'a'} {runner}\nabove: where each request ran, "
-        f"a lane per process and thread (a bar: {doing} in the route); below: the clients",
+        f"{timeline.lanes} (a bar: {doing} in the route); below: the clients",
         fontsize=10,
     )
     moments, queued, running = clients_over_time(timeline)
