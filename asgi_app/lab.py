@@ -14,23 +14,14 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from asgi_app.docs import documented
 from asgi_app.hardening import InputRulesRoute
+from common import models
 from common.database import SLEEP, database_errors, lab_db_result, require
 from common.events import STREAM_HEADERS, documented_stream, encode_event
 from common.lab import burn_cpu, lab_result
-from common.models import (
-    LAB_DB_ERRORS,
-    LAB_ERRORS,
-    LAB_STREAM_ERRORS,
-    TICKS,
-    LabDbResult,
-    LabQuery,
-    LabResult,
-    LabStreamQuery,
-    LabStreamTick,
-)
+from common.models import LabDbResult, LabQuery, LabResult, LabStreamQuery, LabStreamTick
 from common.settings import Settings
 
-router = APIRouter(prefix="/lab", tags=["lab"], responses=documented(LAB_ERRORS), route_class=InputRulesRoute)
+router = APIRouter(prefix="/lab", tags=["lab"], responses=documented(models.LAB_ERRORS), route_class=InputRulesRoute)
 LabParameters = Annotated[LabQuery, Query()]
 StreamParameters = Annotated[LabStreamQuery, Query()]
 
@@ -84,7 +75,7 @@ def get_blocking_db_pool(request: Request) -> ConnectionPool:
 
 
 # --8<-- [start:db]
-@router.get("/db", responses=documented(LAB_DB_ERRORS))
+@router.get("/db", responses=documented(models.LAB_DB_ERRORS))
 async def lab_db(query: LabParameters, request: Request) -> LabDbResult:
     """Wait `ms` in PostgreSQL on a pooled connection, awaited: the loop serves other requests meanwhile."""
     pool, started_at = get_db_pool(request), time.time()
@@ -96,7 +87,7 @@ async def lab_db(query: LabParameters, request: Request) -> LabDbResult:
     return lab_db_result(query.ms, pool, started_at, got_connection_at, row)
 
 
-@router.get("/db-blocking", responses=documented(LAB_DB_ERRORS))
+@router.get("/db-blocking", responses=documented(models.LAB_DB_ERRORS))
 async def lab_db_blocking(query: LabParameters, request: Request) -> LabDbResult:
     """The classic mistake again: a blocking driver inside async def stalls the loop, so one query runs at a time."""
     pool, started_at = get_blocking_db_pool(request), time.time()
@@ -115,7 +106,7 @@ async def lab_db_blocking(query: LabParameters, request: Request) -> LabDbResult
 @router.get(
     "/stream",
     response_class=Response,
-    responses={200: documented_stream(TICKS), **documented(LAB_STREAM_ERRORS)},
+    responses={200: documented_stream(models.TICKS), **documented(models.LAB_STREAM_ERRORS)},
 )
 async def lab_stream(query: StreamParameters) -> EventSourceResponse:
     """Send `n` events `ms` apart: an async generator on the event loop, which serves everyone else meanwhile."""

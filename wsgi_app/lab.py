@@ -14,26 +14,19 @@ from flask_sock import Sock
 from psycopg_pool import ConnectionPool
 from simple_websocket import Server
 
+from common import models
 from common.database import SLEEP, database_errors, lab_db_result, require
 from common.events import EVENT_STREAM, STREAM_HEADERS, documented_stream, encode_event
 from common.lab import burn_cpu, lab_result
-from common.models import (
-    LAB_DB_ERRORS,
-    LAB_ERRORS,
-    LAB_STREAM_ERRORS,
-    TICKS,
-    LabDbResult,
-    LabQuery,
-    LabResult,
-    LabStreamQuery,
-    LabStreamTick,
-)
+from common.models import LabDbResult, LabQuery, LabResult, LabStreamQuery, LabStreamTick
 from common.settings import Settings
 from wsgi_app.docs import documented
 from wsgi_app.errors import HTTPException
 from wsgi_app.hardening import apply_input_rules
 
-api = APIBlueprint("lab", __name__, url_prefix="/lab", abp_tags=[Tag(name="lab")], abp_responses=documented(LAB_ERRORS))
+api = APIBlueprint(
+    "lab", __name__, url_prefix="/lab", abp_tags=[Tag(name="lab")], abp_responses=documented(models.LAB_ERRORS)
+)
 api.before_request(apply_input_rules)
 
 
@@ -106,7 +99,7 @@ LAB_DB = {
 }
 for path, summary in LAB_DB.items():
     endpoint = f"lab_{path.removeprefix('/').replace('-', '_')}"
-    responses = {200: LabDbResult, **documented(LAB_DB_ERRORS)}
+    responses = {200: LabDbResult, **documented(models.LAB_DB_ERRORS)}
     api.get(path, responses=responses, summary=summary, operation_id=f"{endpoint}_get", endpoint=endpoint)(lab_db)
 
 
@@ -114,8 +107,8 @@ for path, summary in LAB_DB.items():
 @api.get(
     "/stream",
     responses={
-        200: documented_stream(TICKS),
-        **documented(LAB_STREAM_ERRORS),
+        200: documented_stream(models.TICKS),
+        **documented(models.LAB_STREAM_ERRORS),
     },
 )
 def lab_stream(query: LabStreamQuery) -> Response:
