@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from launcher.process import HOST, StartedProcess, ToolNotFoundError, as_user, free_port, start_process
+from launcher.process import HOST, LoopbackServer, ToolNotFoundError, as_user, start_process
 from launcher.wait import wait_for
 
 INSTALL_HINT = "apt-get install postgresql"
@@ -65,21 +65,18 @@ def unprivileged_user() -> str | None:
     return UNPRIVILEGED_USER
 
 
-class PostgresServer:
+class PostgresServer(LoopbackServer):
     """A cluster of its own in `folder`, served on a free loopback port; a stop and a start keep its data."""
 
     def __init__(
         self, folder: Path, bin_dir: Path | None = None, max_connections: int = 100, cpus: str | None = None
     ) -> None:
+        super().__init__(folder, cpus)
         self.bin_dir = bin_dir or postgres_bin_dir()
         self.user = unprivileged_user()
-        self.folder = folder
         self.data = folder / "data"
         self.max_connections = max_connections
-        self.cpus = cpus
-        self.port = free_port()
         self.url = f"postgresql://{SUPERUSER}@{HOST}:{self.port}/postgres"
-        self.started: StartedProcess | None = None
 
     def initdb(self) -> None:
         """Create the cluster: trust on loopback, no password, and --no-sync: nothing here must outlive a crash."""

@@ -97,6 +97,16 @@ class StartedProcess:
             self.kept_log = self.log_path.read_text(errors="replace")
 
 
+class LoopbackServer:
+    """A throwaway server (Redis, PostgreSQL) on a free loopback port, its files in `folder`, on `cpus` if given."""
+
+    def __init__(self, folder: Path, cpus: str | None) -> None:
+        self.folder = folder
+        self.cpus = cpus
+        self.port = free_port()
+        self.started: StartedProcess | None = None
+
+
 def start_process(
     command: list[str],
     log_path: Path,

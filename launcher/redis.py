@@ -9,20 +9,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from launcher.process import HOST, StartedProcess, accepts_connections, find_tool, free_port, start_process
+from launcher.process import HOST, LoopbackServer, accepts_connections, find_tool, start_process
 from launcher.wait import wait_for
 
 
-class RedisServer:
+class RedisServer(LoopbackServer):
     """redis-server with no persistence: a restart forgets every key, as a cache-only Redis does."""
 
     def __init__(self, folder: Path, binary: str | None = None, cpus: str | None = None) -> None:
+        super().__init__(folder, cpus)
         self.binary = binary or find_tool("redis-server", "apt-get install redis-server")
-        self.folder = folder
-        self.cpus = cpus
-        self.port = free_port()
         self.url = f"redis://{HOST}:{self.port}/0"
-        self.started: StartedProcess | None = None
 
     def start(self) -> None:
         """Start redis-server, on the same port as before after a stop, and wait until it accepts connections."""
