@@ -17,7 +17,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from harness.openload import LIGHT_LOAD, LOADS, OpenRow, OpenStep, measure_open
+from harness.openload import LAG_LIMIT_MS, LIGHT_LOAD, LOADS, OpenRow, OpenStep, measure_open
 from harness.report.environment import environment
 from harness.report.hockey import hockey_stick
 from harness.report.tables import environment_lines, milliseconds
@@ -85,19 +85,21 @@ def steps_table(rows: list[OpenRow]) -> str:
 def report(rows: list[OpenRow], env: dict[str, Any], skipped: list[str], chart: Path | None) -> str:
     """report.md: what was measured, the comparison, every step, the chart."""
     skipped_lines = "".join(f"- {reason}\n" for reason in skipped)
+    loads = ", ".join(str(load) for load in env["settings"].get("loads", LOADS))
     return (
         "# Open-loop report\n\n" + "\n".join(environment_lines(env)) + "\n\n"
-        # docs/load-testing.md includes the part between these markers
-        "<!-- --8<-- [start:body] -->\n"
         "Each row's *capacity* is what the closed loop served (Locust, its users each sending the next request "
         "once the last is answered); the closed loop ran again with as few users as carry about "
         f"{LIGHT_LOAD} % of it. Then one fresh server took requests at a constant rate, whatever the answers, "
-        f"at {', '.join(str(load) for load in LOADS)} % of the capacity, each latency counted from the request's "
-        "due time (`harness/openloop.py`). *Answered/s*: 2xx answers per second from the first due time to the "
-        "last answer. *Unsent*: due while every one of the generator's connections was busy. *Lagged*: the "
-        "generator sent late (p99 send lag over 5 ms) or used its whole core, so its delay is in the figures.\n\n"
-        f"{comparison_table(rows)}\n\n"
-        "<!-- --8<-- [end:body] -->\n\n"
+        f"at {loads} % of the capacity, each latency counted from the request's due time "
+        "(`harness/openloop.py`). *Answered/s*: 2xx answers per second from the first due time to the last "
+        "answer. *Unsent*: due while every one of the generator's connections was busy. *Lagged*: the generator "
+        f"sent late (p99 send lag over {LAG_LIMIT_MS:g} ms) or used its whole core, so its delay is in the "
+        "figures.\n\n"
+        # docs/load-testing.md includes the table between these markers
+        "<!-- --8<-- [start:comparison] -->\n"
+        f"{comparison_table(rows)}\n"
+        "<!-- --8<-- [end:comparison] -->\n\n"
         + (f"![latency against offered load]({chart.name})\n\n" if chart else "")
         + "## Every step\n\n"
         + f"{steps_table(rows)}\n\n"

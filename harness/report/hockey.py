@@ -57,9 +57,14 @@ def draw_row(axes: Any, row: OpenRow) -> None:
             )
     for share, p99, users in closed_points(row):
         axes.scatter([share], [p99], marker=CLOSED_MARKER, s=60, facecolor="white", edgecolor=colour, zorder=3)
-        axes.annotate(f"closed, {users} users", (share, p99), xytext=(5, -3), textcoords="offset points", fontsize=7)
+        # the capacity run's label to its right; the lighter run's under it, clear of the capacity run's
+        offset, align = ((6, -3), "left") if users == row.users else ((0, -13), "center")
+        axes.annotate(
+            f"closed, {users} users", (share, p99), xytext=offset, textcoords="offset points", ha=align, fontsize=7
+        )
     if floor := lab_ms(row.scenario):
         axes.axhline(floor, linestyle=":", color=style.IDEAL, linewidth=0.8)
+        axes.set_ylim(bottom=0.75 * floor)  # room for the labels under the floor
     axes.axvline(100, color="#bbbbbb", linewidth=0.8)
     axes.set_yscale("log")
     axes.set_xlim(40, 125)
