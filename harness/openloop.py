@@ -11,8 +11,8 @@ where the server allows. A request due while every connection is busy is not sen
 apart from the answered and the failed (a timeout from its due time, a refused or dropped connection, a status
 other than 2xx, whose latencies are left out of the histogram). How late the generator itself got to each
 request (its *send lag*) is recorded apart: latency = send lag + the server's time, so a lag that is not small
-beside the latencies says the figures are the generator's. It prints one JSON line, `OpenLoopResult` in
-harness/openload.py reads it.
+beside the latencies says the figures are the generator's. It prints one JSON line, which
+harness/openload.py reads into an OpenStep.
 """
 
 from __future__ import annotations
