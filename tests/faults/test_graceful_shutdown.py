@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from common.lock import open_merge_lock
-from launcher import ServerConfig, run_server, wait_for
+from launcher import ServerConfig, checkout_token, run_server, wait_for
 from launcher.catalog import GUNICORN_SYNC_2, UVICORN, UVICORN_W2
 from tests.support.api import ApiClient
 from tests.support.figures import RecordFigure
@@ -56,7 +56,7 @@ def test_sigterm_finishes_requests_in_flight_and_never_runs_two_merges_at_once(
 ) -> None:
     lock_path = tmp_path / "lock.sqlite3"
     env = {"MERGE_SECONDS": str(MERGE_SECONDS), "LOCK_URL": f"sqlite:///{lock_path}"}
-    with run_server(config, env) as server, closing(ApiClient(server.url)) as api:
+    with run_server(config, env) as server, closing(ApiClient(server.url, checkout_token())) as api:
         old_token = api.start_merge("fault/sigterm").json()["fencing_token"]
         in_flight = [SlowRequest(server.url, f"/lab/io?ms={SLOW_MS}") for _ in range(2)]
         wait_for(lambda: all(request.has_been_read() for request in in_flight), 10, "the server to read both requests")
@@ -71,7 +71,10 @@ def test_sigterm_finishes_requests_in_flight_and_never_runs_two_merges_at_once(
 
             # a new server on the same lock file, started while the old one drains, as in a rolling
             # restart: it refuses every merge until the old merge has ended, or its lease has run out
-            with run_server(new_config, env) as new_server, closing(ApiClient(new_server.url)) as new_api:
+            with (
+                run_server(new_config, env) as new_server,
+                closing(ApiClient(new_server.url, checkout_token())) as new_api,
+            ):
                 refusals = 0
                 while (answer := new_api.start_merge("fault/after-sigterm")).status_code == 409:
                     refusals += 1

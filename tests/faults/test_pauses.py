@@ -192,7 +192,7 @@ def test_a_paused_holder_never_makes_two_merges_run_at_once(
     with Hammer(urls, HAMMER_SECONDS) as hammer:
         pid, paused_token, url = wait_for(lambda: _running_or_none(setup), 5, "the hammer's first merge")
         paused = pause(setup, pid, url, PAUSES[length]) if PAUSES[length] else 0.0
-    with closing(ApiClient(urls[0])) as api:
+    with closing(ApiClient(urls[0], checkout_token())) as api:
         # not just until the resource is free: a merge stalled past its lease is still running, and says how it
         # ended only when it runs again
         merges = wait_for(lambda: every_end_logged(api, setup), MERGE_SECONDS + 5 * LEASE_SECONDS, "every end")

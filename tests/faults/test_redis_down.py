@@ -17,7 +17,7 @@ import redis
 
 from common.lock.redis import SOCKET_TIMEOUT_SECONDS
 from common.merge_log import EndNotRecorded, LeaseLost
-from launcher import ServerConfig, run_redis, run_server, wait_for
+from launcher import ServerConfig, checkout_token, run_redis, run_server, wait_for
 from launcher.catalog import GUNICORN_SYNC_1, GUNICORN_SYNC_2, UVICORN
 from tests.support.api import ApiClient
 from tests.support.figures import RecordFigure
@@ -40,7 +40,7 @@ def test_redis_down_answers_503_and_recovers_on_its_own(
     with (
         run_redis(redis_server_path) as redis_process,
         run_server(config, {"MERGE_SECONDS": str(MERGE_SECONDS), "LOCK_URL": redis_process.url}) as server,
-        closing(ApiClient(server.url, timeout=CLIENT_TIMEOUT_SECONDS)) as api,
+        closing(ApiClient(server.url, checkout_token(), timeout=CLIENT_TIMEOUT_SECONDS)) as api,
     ):
         assert api.start_merge("fault/before-outage").status_code == 202
         wait_for(lambda: merge_holder_pid(server.log(), "fault/before-outage"), 10, "the merge to start")
@@ -104,7 +104,7 @@ def test_a_process_stopped_while_it_waits_on_redis(
     with (
         run_redis(redis_server_path) as redis_process,
         run_server(config, {**env, "LOCK_URL": redis_process.url}) as server,
-        closing(ApiClient(server.url, timeout=CLIENT_TIMEOUT_SECONDS + stopped_for)) as api,
+        closing(ApiClient(server.url, checkout_token(), timeout=CLIENT_TIMEOUT_SECONDS + stopped_for)) as api,
         redis.Redis.from_url(redis_process.url) as admin,
         ThreadPoolExecutor(1) as pool,
     ):
@@ -135,7 +135,7 @@ def test_a_redis_restart_without_persistence_forgets_the_lease_and_the_fence(red
     with (
         run_redis(redis_server_path) as redis_process,
         run_server(GUNICORN_SYNC_1, {**env, "LOCK_URL": redis_process.url}) as server,
-        closing(ApiClient(server.url, timeout=CLIENT_TIMEOUT_SECONDS)) as api,
+        closing(ApiClient(server.url, checkout_token(), timeout=CLIENT_TIMEOUT_SECONDS)) as api,
     ):
         first = api.start_merge("fault/first").json()["fencing_token"]
         assert api.start_merge("fault/second").status_code == 409

@@ -14,7 +14,7 @@ from contextlib import closing
 
 import pytest
 
-from launcher import ServerConfig, run_server, wait_for
+from launcher import ServerConfig, checkout_token, run_server, wait_for
 from launcher.catalog import GUNICORN_SYNC_2, UVICORN_W2
 from tests.support.api import ApiClient
 from tests.support.figures import RecordFigure
@@ -46,7 +46,7 @@ def test_killing_the_merge_holder_frees_the_resource_within_one_lease(
         run_server(
             config, {"MERGE_SECONDS": str(MERGE_SECONDS), "LOCK_LEASE_SECONDS": str(LEASE_SECONDS), **lock_env}
         ) as server,
-        closing(ApiClient(server.url)) as api,
+        closing(ApiClient(server.url, checkout_token())) as api,
     ):
         workers = wait_for(lambda: worker_pids(server.pid), 10, "the master's workers")
         assert len(workers) == config.workers
