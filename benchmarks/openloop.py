@@ -17,7 +17,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from harness.openload import LAG_LIMIT_MS, LIGHT_LOAD, LOADS, OpenRow, OpenStep, measure_open
+from harness.openload import LAG_LIMIT_MS, LIGHT_LOAD, LOADS, OTHERS_LIMIT, OpenRow, OpenStep, measure_open
 from harness.report.environment import environment
 from harness.report.hockey import hockey_stick
 from harness.report.tables import environment_lines, milliseconds
@@ -37,7 +37,7 @@ def step_cell(step: OpenStep | None) -> str:
     """An open-loop step's p99 and answered rate."""
     if step is None:
         return "–"
-    return p99_cell(step.p99_ms, step.achieved_rps, " (lagged)" if step.generator_lagged else "")
+    return p99_cell(step.p99_ms, step.achieved_rps, f" ({step.suspect})" if step.suspect else "")
 
 
 def closed_cell(figures: dict[str, Any] | None, users: int | None) -> str:
@@ -66,18 +66,20 @@ def steps_table(rows: list[OpenRow]) -> str:
     """Every open-loop step of every row."""
     lines = [
         "| row | load | offered/s | answered/s | p50 ms | p90 ms | p99 ms | max ms | p99 from sending | unsent "
-        "| failed | send lag p99 ms | gen. CPU | server CPU |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
+        "| failed | send lag p99 ms | gen. CPU | server CPU | others' CPU |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         for step in row.steps:
             failures = ", ".join(f"{count} {kind}" for kind, count in sorted(step.failures.items())) or "0"
             lag = milliseconds(step.lag_p99_ms) + (" (lagged)" if step.generator_lagged else "")
+            others = f"{step.other_cpu:.2f}" + (" (busy)" if step.disturbed else "")
             lines.append(
                 f"| {row.server} · {row.scenario} | {step.load_percent} % | {step.offered_rps:,.1f} "
                 f"| {step.achieved_rps:,.1f} | {milliseconds(step.p50_ms)} | {milliseconds(step.p90_ms)} "
                 f"| {milliseconds(step.p99_ms)} | {milliseconds(step.max_ms)} | {milliseconds(step.service_p99_ms)} "
-                f"| {step.unsent:,} | {failures} | {lag} | {step.generator_cpu:.2f} | {step.server_cpu:.2f} |"
+                f"| {step.unsent:,} | {failures} | {lag} | {step.generator_cpu:.2f} | {step.server_cpu:.2f} "
+                f"| {others} |"
             )
     return "\n".join(lines)
 
@@ -95,7 +97,8 @@ def report(rows: list[OpenRow], env: dict[str, Any], skipped: list[str], chart: 
         "(`harness/openloop.py`). *Answered/s*: 2xx answers per second from the first due time to the last "
         "answer. *Unsent*: due while every one of the generator's connections was busy. *Lagged*: the generator "
         f"sent late (p99 send lag over {LAG_LIMIT_MS:g} ms) or used its whole core, so its delay is in the "
-        "figures.\n\n"
+        f"figures. *Machine busy*: other processes used more than {OTHERS_LIMIT:g} of a core meanwhile (the "
+        "machine is shared), so a stall may not be the server's.\n\n"
         # docs/load-testing.md includes the table between these markers
         "<!-- --8<-- [start:comparison] -->\n"
         f"{comparison_table(rows)}\n"

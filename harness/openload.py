@@ -12,7 +12,9 @@ For each run (a server configuration under a scenario, with its number of users)
    share, so that each starts on an empty queue.
 
 A step is *generator-lagged* when the generator sent late (p99 send lag over LAG_LIMIT_MS) or used its whole
-core: its latencies then hold the generator's delay too, and its answered rate is a lower bound.
+core: its latencies then hold the generator's delay too, and its answered rate is a lower bound. It is
+*disturbed* when other processes on the machine (anything but the server and the generator) used more than
+OTHERS_LIMIT of a core meanwhile: on a shared machine, a stall there is not the server's own.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from harness.measure import (
     SATURATED,
@@ -43,6 +47,8 @@ LOADS = (50, 80, 95, 110)
 LIGHT_LOAD = 80
 # a p99 send lag above this is no longer small beside a 50 to 100 ms wait: the step is the generator's too
 LAG_LIMIT_MS = 5.0
+# other processes using more than this share of a core during a step: the step was not the server's alone
+OTHERS_LIMIT = 0.25
 # at most this many connections: more than any row here keeps in flight below 110 % (capacity x wait, x 1.1)
 CONNECTIONS = 500
 # a request not answered this long after its due time is a timeout: far beyond the queue a 110 % step builds
@@ -75,10 +81,11 @@ class OpenStep:
     generator_lagged: bool
     by_second: list[dict[str, Any]] = field(default_factory=list)
     latency_hdr: str = ""  # the HDR histogram of latencies, hdrh's encoding
+    other_cpu: float = 0.0  # cores used meanwhile by every other process on the machine
 
     @classmethod
-    def from_figures(cls, load_percent: int, figures: dict[str, Any], server_cpu: float) -> OpenStep:
-        """A step from harness/openloop.py's JSON line."""
+    def from_figures(cls, load_percent: int, figures: dict[str, Any], server_cpu: float, busy: float) -> OpenStep:
+        """A step from harness/openloop.py's JSON line, the server's cores and the whole machine's (`busy`)."""
         latency, lag = figures["latency_ms"], figures["send_lag_ms"]
         lagged = (lag["p99"] or 0.0) > LAG_LIMIT_MS or figures["generator_cpu"] >= SATURATED
         return cls(
@@ -102,7 +109,18 @@ class OpenStep:
             generator_lagged=lagged,
             by_second=figures["by_second"],
             latency_hdr=figures["latency_hdr"],
+            other_cpu=round(max(0.0, busy - server_cpu - figures["generator_cpu"]), 3),
         )
+
+    @property
+    def disturbed(self) -> bool:
+        """Whether other processes took more than OTHERS_LIMIT of a core during the step."""
+        return self.other_cpu > OTHERS_LIMIT
+
+    @property
+    def suspect(self) -> str:
+        """Why the step is not the server's alone, or an empty string."""
+        return "generator lagged" if self.generator_lagged else "machine busy" if self.disturbed else ""
 
     @property
     def failed(self) -> int:
@@ -165,6 +183,12 @@ def open_loop(
     return figures
 
 
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy so far, every core and process together."""
+    times = psutil.cpu_times()
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+
 def light_users(run: Run, capacity: float) -> int | None:
     """How many closed-loop users carry LIGHT_LOAD % of `capacity` on a /lab scenario (each request waits its
     lab_ms); None where the wait is not known."""
@@ -178,7 +202,7 @@ def progress_line(row: Run, capacity: float, step: OpenStep) -> str:
     """One line for the terminal once a step is measured."""
     failed = f", {step.failed} failed" if step.failed else ""
     unsent = f", {step.unsent} unsent" if step.unsent else ""
-    lagged = ", generator lagged" if step.generator_lagged else ""
+    lagged = f", {step.suspect}" if step.suspect else ""
     p50 = "–" if step.p50_ms is None else f"{step.p50_ms:,.0f}"
     p99 = "–" if step.p99_ms is None else f"{step.p99_ms:,.0f}"
     return (
@@ -213,11 +237,12 @@ def measure_open(
     with serve(run, split, raw) as server:
         url = server.url + SCENARIOS[run.scenario].path
         for load in loads:
-            before, started = process_tree_cpu(server.pid), time.monotonic()
+            before, machine, started = process_tree_cpu(server.pid), busy_seconds(), time.monotonic()
             log_path = raw / f"{run.key}-open{load}.openloop.log"
             figures = open_loop(url, capacity * load / 100, duration, log_path, split.generator)
-            server_cpu = (process_tree_cpu(server.pid) - before) / (time.monotonic() - started)
-            steps.append(OpenStep.from_figures(load, figures, server_cpu))
+            seconds = time.monotonic() - started
+            server_cpu = (process_tree_cpu(server.pid) - before) / seconds
+            steps.append(OpenStep.from_figures(load, figures, server_cpu, (busy_seconds() - machine) / seconds))
             report(progress_line(run, capacity, steps[-1]))
     light_figures, light_count = (light.as_dict(), users) if light else (None, None)
     return OpenRow(run.server, run.scenario, run.users, closed.as_dict(), light_figures, light_count, steps)

@@ -3,7 +3,7 @@
 One panel per row, all on one latency axis (log scale). The open loop's p99 (solid) and p50 (dashed) at each
 share of the row's capacity, coloured by what runs the view; the closed loop's p99 as hollow diamonds where its
 throughput put it (its users' share of the capacity); the wait itself as a dotted floor. A step the generator
-lagged on is crossed out (its latencies hold the generator's delay too), and a step with requests unsent or
+lagged on, or that other processes disturbed, is crossed out, and a step with requests unsent or
 failed says how many.
 """
 
@@ -21,7 +21,7 @@ from harness.report.summary import lab_ms
 from harness.scenarios import SCENARIOS
 
 CLOSED_MARKER = "D"
-LAGGED_LABEL = "×: the generator lagged (its delay is in the figure)"
+SUSPECT_LABEL = "×: not the server's alone: the generator lagged, or other processes were busy"
 
 
 def closed_points(row: OpenRow) -> list[tuple[float, float, int]]:
@@ -43,7 +43,7 @@ def draw_row(axes: Any, row: OpenRow) -> None:
     axes.plot(loads, [step.p99_ms for step in steps], "-o", color=colour, linewidth=2)
     axes.plot(loads, [step.p50_ms for step in steps], "--o", color=colour, markerfacecolor="white", linewidth=1.2)
     for step in steps:
-        if step.generator_lagged:
+        if step.suspect:
             axes.scatter([step.load_percent], [step.p99_ms], marker="x", s=90, color="black", zorder=4)
         lost = step.unsent + step.failed
         if lost:
@@ -109,8 +109,8 @@ def hockey_stick(rows: list[OpenRow], folder: Path) -> Path | None:
         ),
         Line2D([], [], color=style.IDEAL, linestyle=":", label="the wait itself"),
     ]
-    if any(step.generator_lagged for row in rows for step in row.steps):
-        handles.append(Line2D([], [], color="black", marker="x", linestyle="", label=LAGGED_LABEL))
+    if any(step.suspect for row in rows for step in row.steps):
+        handles.append(Line2D([], [], color="black", marker="x", linestyle="", label=SUSPECT_LABEL))
     handles += style.runner_legend(runners)
     figure.suptitle("Latency against offered load: the open loop's hockey stick, the closed loop's p99 beside it")
     below = style.legend_below(figure, handles)
