@@ -113,6 +113,10 @@ LONG_PAGES = {
         "the table and chart of every framework on every server, with the contract's exceptions row by row",
     ),
     "running/index.html": (6.8, "every way to start the apps, with both servers' settings files"),
+    "reference/contract-suite/index.html": (
+        6.3,
+        "the contract suite's conftest in full: how one test body becomes a test per server, row or URL",
+    ),
     "results/waiting/index.html": (7.0, "the run's own report for the waiting scenarios, with its charts"),
     "many/hostile-input/index.html": (
         7.3,

@@ -58,7 +58,7 @@ def base_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 @pytest.fixture
 def api(base_url: str, merge_token: str) -> Iterator[ApiClient]:
-    """A client for the app under test, sending the merge token, with the shared resource free when the test starts."""
+    """A client for the app under test, with its token, and the shared resource free when the test starts."""
     client = ApiClient(base_url, merge_token)
     try:
         client.wait_until_free()
