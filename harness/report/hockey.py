@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from harness.openload import OpenRow
 from harness.report import style
@@ -32,6 +33,12 @@ def closed_points(row: OpenRow) -> list[tuple[float, float, int]]:
         for measurement, users in measured
         if measurement["p99_ms"] is not None and row.capacity > 0
     ]
+
+
+def latencies(rows: list[OpenRow]) -> list[float]:
+    """Every latency the panels draw: the open loop's p50 and p99, the closed loop's p99."""
+    open_loop = [value for row in rows for step in row.steps for value in (step.p50_ms, step.p99_ms) if value]
+    return open_loop + [p99 for row in rows for _, p99, _ in closed_points(row)]
 
 
 def draw_row(axes: Any, row: OpenRow) -> None:
@@ -64,9 +71,12 @@ def draw_row(axes: Any, row: OpenRow) -> None:
         )
     if floor := lab_ms(row.scenario):
         axes.axhline(floor, linestyle=":", color=style.IDEAL, linewidth=0.8)
-        axes.set_ylim(bottom=0.75 * floor)  # room for the labels under the floor
     axes.axvline(100, color="#bbbbbb", linewidth=0.8)
     axes.set_yscale("log")
+    # plain milliseconds on the log axis (100, 200, 500), not powers of ten
+    axes.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    axes.yaxis.set_minor_formatter(NullFormatter())
     axes.set_xlim(40, 125)
     axes.grid(color="#eeeeee", linewidth=0.6)
     axes.set_axisbelow(True)
@@ -93,6 +103,9 @@ def hockey_stick(rows: list[OpenRow], folder: Path) -> Path | None:
             axes.set_ylabel("latency, ms (log scale)")
         if index >= len(rows) - columns:
             axes.set_xlabel("offered load, % of capacity")
+    # one latency axis for every panel, from under the lowest floor (room for the labels there) to over the top
+    lowest = min([*(lab_ms(row.scenario) or math.inf for row in rows), *latencies(rows)])
+    grid[0][0].set_ylim(0.75 * lowest, 1.6 * max(latencies(rows)))
     runners = [style.runner_of(row.server, SCENARIOS[row.scenario].path) for row in rows if row.scenario in SCENARIOS]
     grey = "#444444"
     handles: list[Any] = [
