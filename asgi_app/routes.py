@@ -38,10 +38,10 @@ def get_settings(request: Request) -> Settings:
 HistoryParameters = Annotated[models.HistoryQuery, Query()]
 
 
-@router.get("/public/test")
-async def public_test() -> Message:
+@router.get("/public/test", response_model=Message)
+async def public_test() -> dict[str, str]:
     """Answer with a message anyone can see."""
-    return Message(message=PUBLIC_MESSAGE)
+    return {"message": PUBLIC_MESSAGE}
 
 
 # --8<-- [start:start_merge]
