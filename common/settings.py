@@ -119,6 +119,16 @@ def read_token_file(path: Path) -> tuple[str, ...]:
 SECRET_VARIABLES = {"MERGE_TOKENS"}
 
 
+def without_password(value: object) -> object:
+    """A URL with its password written as ***, any other value as it is: a bad URL is shown, its secret is not."""
+    if isinstance(value, str) and "://" in value and "@" in value:
+        scheme, rest = value.split("://", 1)
+        userinfo, _, host = rest.rpartition("@")
+        if ":" in userinfo:
+            return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}"
+    return value
+
+
 class SettingsError(SystemExit):
     """A bad environment variable: exits the process with a one-line message naming it."""
 
@@ -130,5 +140,6 @@ def load_settings() -> Settings:
     except ValidationError as error:
         first = error.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-        shown = "" if name in SECRET_VARIABLES else f"={first.get('input')!r}"
+        # a token is never shown; a URL (DATABASE_URL, LOCK_URL) is, without the password it may carry
+        shown = "" if name in SECRET_VARIABLES else f"={without_password(first.get('input'))!r}"
         raise SettingsError(f"invalid environment variable {name}{shown}: {first['msg']}") from None

@@ -12,6 +12,7 @@ from common.lock.memory import MemoryLock
 from common.lock.protocol import RENEWALS_PER_LEASE, AsyncMergeLock, LockConfigError, MergeLock
 from common.lock.redis import RedisLock
 from common.lock.sqlite import SqliteLock
+from common.settings import without_password
 
 # the shortest renewal interval each backend is asked for: a renewal is a round trip to the store, and one
 # renewal more often than this would be the store's main work; Redis also counts expiry in milliseconds
@@ -27,7 +28,9 @@ def scheme_of(lock_url: str) -> str:
         return scheme
     if scheme in REDIS_SCHEMES:
         return "redis"
-    raise LockConfigError(f"LOCK_URL={lock_url!r}: the scheme must be memory://, sqlite:/// or redis://")
+    raise LockConfigError(
+        f"LOCK_URL={without_password(lock_url)!r}: the scheme must be memory://, sqlite:/// or redis://"
+    )
 
 
 def check_lease(lock_url: str, backend: str, lease_seconds: float) -> None:
@@ -35,7 +38,8 @@ def check_lease(lock_url: str, backend: str, lease_seconds: float) -> None:
     renew_every = lease_seconds / RENEWALS_PER_LEASE
     if backend == "redis" and lease_seconds < 0.001:
         raise LockConfigError(
-            f"LOCK_LEASE_SECONDS={lease_seconds:g}: Redis counts a lease in whole milliseconds ({lock_url!r})"
+            f"LOCK_LEASE_SECONDS={lease_seconds:g}: Redis counts a lease in whole milliseconds"
+            f" ({without_password(lock_url)!r})"
         )
     if renew_every < MIN_RENEW_SECONDS[backend]:
         shortest = MIN_RENEW_SECONDS[backend] * RENEWALS_PER_LEASE
@@ -49,10 +53,14 @@ def sqlite_path(lock_url: str) -> Path:
     """The file of a sqlite:/// URL (SQLAlchemy's convention: sqlite:///relative, sqlite:////absolute)."""
     path = lock_url.removeprefix("sqlite:///")
     if path == lock_url or not path:
-        raise LockConfigError(f"LOCK_URL={lock_url!r}: expected sqlite:///relative/path or sqlite:////absolute/path")
+        raise LockConfigError(
+            f"LOCK_URL={without_password(lock_url)!r}: expected sqlite:///relative/path or sqlite:////absolute/path"
+        )
     if path == ":memory:":
         # every thread and process opens its own connection, and each would get a new, empty database
-        raise LockConfigError(f"LOCK_URL={lock_url!r}: an in-memory SQLite database is not shared; use memory://")
+        raise LockConfigError(
+            f"LOCK_URL={without_password(lock_url)!r}: an in-memory SQLite database is not shared; use memory://"
+        )
     return Path(path)
 
 
@@ -63,12 +71,12 @@ def open_redis(lock_url: str, lease_seconds: float) -> RedisLock:
         _port = parts.port  # urlsplit checks the port only when asked: "redis://h:abc" fails here
         lock = RedisLock(lock_url, lease_seconds)
     except ValueError as error:
-        raise LockConfigError(f"LOCK_URL={lock_url!r}: not a Redis URL: {error}") from None
+        raise LockConfigError(f"LOCK_URL={without_password(lock_url)!r}: not a Redis URL: {error}") from None
     try:
         lock.client.set("wsgi-vs-asgi:opened", os.getpid(), ex=60)
     except RedisError as error:
         lock.close()
-        raise LockConfigError(f"LOCK_URL={lock_url!r}: cannot write to Redis: {error}") from None
+        raise LockConfigError(f"LOCK_URL={without_password(lock_url)!r}: cannot write to Redis: {error}") from None
     return lock
 
 
@@ -83,7 +91,7 @@ def open_merge_lock(lock_url: str, lease_seconds: float) -> MergeLock:
         try:
             return SqliteLock(path, lease_seconds)
         except LockConfigError as error:
-            raise LockConfigError(f"LOCK_URL={lock_url!r}: {error}") from None
+            raise LockConfigError(f"LOCK_URL={without_password(lock_url)!r}: {error}") from None
     return open_redis(lock_url, lease_seconds)
 
 

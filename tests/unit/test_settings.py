@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from common.lock import LockConfigError, open_merge_lock
 from common.settings import Settings, SettingsError, default_lock_url, load_settings
 
 DEFAULTS = {
@@ -161,3 +162,19 @@ def test_a_bad_merge_tokens_file_stops_with_one_line(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("MERGE_TOKENS_FILE", str(tmp_path / "missing"))
     with pytest.raises(SettingsError, match=r"MERGE_TOKENS_FILE=.*cannot read it: FileNotFoundError"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        pytest.param("DATABASE_URL", "mysql://app:s3cret-pw@127.0.0.1/db", id="database-url"),
+        pytest.param("LOCK_URL", "mongodb://app:s3cret-pw@127.0.0.1:27017/0", id="lock-url"),
+    ],
+)
+def test_a_bad_url_is_shown_without_its_password(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+    # DATABASE_URL is refused as the settings are read, LOCK_URL as the lock opens
+    with pytest.raises((SettingsError, LockConfigError)) as error:
+        open_merge_lock(load_settings().lock_url_for("asgi"), 10.0)
+    assert "s3cret-pw" not in str(error.value)
+    assert ":***@127.0.0.1" in str(error.value)
