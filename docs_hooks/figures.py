@@ -26,6 +26,7 @@ REFERENCE_RUNS = {
     "benchmarks/results/reference-timelines-mix": "figures/timelines",
     "benchmarks/results/reference-soak": "figures/soak",
     "benchmarks/results/reference-pool": "results/pool",
+    "benchmarks/results/reference-open": "results/open",
 }
 
 
