@@ -45,43 +45,55 @@ def closed_cell(figures: dict[str, Any] | None, users: int | None) -> str:
     return "–" if figures is None else p99_cell(figures["p99_ms"], figures["rps"], f" ({users} users)")
 
 
+def markdown_table(columns: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table: the first column left-aligned, the figures right-aligned."""
+    lines = ["| " + " | ".join(columns) + " |", "| --- |" + " ---: |" * (len(columns) - 1)]
+    return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
+
+
 def comparison_table(rows: list[OpenRow]) -> str:
     """Per row: p99 open-loop at 80 and 110 % of the capacity, against the closed loop's p99 at that throughput."""
-    lines = [
-        "| row | capacity | closed p99 near 80 % | open p99 at 80 % | closed p99 at capacity | open p99 at 110 % "
-        "| unsent, failed at 110 % |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
+    cells = []
     for row in rows:
         light, past = (row.step(load) for load in COMPARED)
-        lost = f"{past.unsent:,}, {past.failed:,}" if past else "–"
-        lines.append(
-            f"| {row.server} · {row.scenario} | {row.capacity:,.1f}/s | {closed_cell(row.light, row.light_users)} "
-            f"| {step_cell(light)} | {closed_cell(row.closed, row.users)} | {step_cell(past)} | {lost} |"
+        cells.append(
+            [
+                f"{row.server} · {row.scenario}",
+                f"{row.capacity:,.1f}/s",
+                closed_cell(row.light, row.light_users),
+                step_cell(light),
+                closed_cell(row.closed, row.users),
+                step_cell(past),
+                f"{past.unsent:,}, {past.failed:,}" if past else "–",
+            ]
         )
-    return "\n".join(lines)
+    columns = ["row", "capacity", "closed p99 near 80 %", "open p99 at 80 %", "closed p99 at capacity"]
+    return markdown_table([*columns, "open p99 at 110 %", "unsent, failed at 110 %"], cells)
 
 
 def steps_table(rows: list[OpenRow]) -> str:
     """Every open-loop step of every row."""
-    lines = [
-        "| row | load | offered/s | answered/s | p50 ms | p90 ms | p99 ms | max ms | p99 from sending | unsent "
-        "| failed | send lag p99 ms | gen. CPU | server CPU | others' CPU |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
+    cells = [
+        [
+            f"{row.server} · {row.scenario}",
+            f"{step.load_percent} %",
+            f"{step.offered_rps:,.1f}",
+            f"{step.achieved_rps:,.1f}",
+            *(milliseconds(value) for value in (step.p50_ms, step.p90_ms, step.p99_ms, step.max_ms)),
+            milliseconds(step.service_p99_ms),
+            f"{step.unsent:,}",
+            ", ".join(f"{count} {kind}" for kind, count in sorted(step.failures.items())) or "0",
+            milliseconds(step.lag_p99_ms) + (" (lagged)" if step.generator_lagged else ""),
+            f"{step.generator_cpu:.2f}",
+            f"{step.server_cpu:.2f}",
+            f"{step.other_cpu:.2f}" + (" (busy)" if step.disturbed else ""),
+        ]
+        for row in rows
+        for step in row.steps
     ]
-    for row in rows:
-        for step in row.steps:
-            failures = ", ".join(f"{count} {kind}" for kind, count in sorted(step.failures.items())) or "0"
-            lag = milliseconds(step.lag_p99_ms) + (" (lagged)" if step.generator_lagged else "")
-            others = f"{step.other_cpu:.2f}" + (" (busy)" if step.disturbed else "")
-            lines.append(
-                f"| {row.server} · {row.scenario} | {step.load_percent} % | {step.offered_rps:,.1f} "
-                f"| {step.achieved_rps:,.1f} | {milliseconds(step.p50_ms)} | {milliseconds(step.p90_ms)} "
-                f"| {milliseconds(step.p99_ms)} | {milliseconds(step.max_ms)} | {milliseconds(step.service_p99_ms)} "
-                f"| {step.unsent:,} | {failures} | {lag} | {step.generator_cpu:.2f} | {step.server_cpu:.2f} "
-                f"| {others} |"
-            )
-    return "\n".join(lines)
+    columns = ["row", "load", "offered/s", "answered/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "p99 from sending"]
+    columns += ["unsent", "failed", "send lag p99 ms", "gen. CPU", "server CPU", "others' CPU"]
+    return markdown_table(columns, cells)
 
 
 def report(rows: list[OpenRow], env: dict[str, Any], skipped: list[str], chart: Path | None) -> str:
