@@ -112,6 +112,7 @@ LONG_PAGES = {
         7.2,
         "the table and chart of every framework on every server, with the contract's exceptions row by row",
     ),
+    "load-testing/index.html": (6.4, "the closed loop's rules and the open loop's, each with its command and table"),
     "running/index.html": (6.8, "every way to start the apps, with both servers' settings files"),
     "reference/contract-suite/index.html": (
         6.3,
