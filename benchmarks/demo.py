@@ -75,7 +75,7 @@ def check_contract(folder: Path) -> bool:
         for app, (row, _port) in SERVE.items():
             server = stack.enter_context(run_server(row, DEMO_ENV, folder=raw))
             command = [sys.executable, "-m", "pytest", *SMOKE, "-q", "-p", "no:cacheprovider"]
-            target = ["--base-url", server.url, "--token", checkout_token()]  # the token run_server gave it
+            target = ["--base-url", server.url, f"--token={checkout_token()}"]  # the token run_server gave it
             suites[app] = start_process([*command, *target], raw / f"contract-{app}.log")
         passed = True
         for app, suite in suites.items():

@@ -32,7 +32,8 @@ def ensure_token(path: Path = TOKEN_FILE) -> tuple[str, bool]:
     descriptor, scratch = tempfile.mkstemp(dir=path.parent, prefix=".merge-token-")
     try:
         with os.fdopen(descriptor, "w", encoding="ascii") as scratch_file:  # mkstemp's mode: its owner only
-            scratch_file.write(secrets.token_urlsafe(32) + "\n")
+            # hex: a token_urlsafe token may begin with "-", which a command line (pytest --token) reads as an option
+            scratch_file.write(secrets.token_hex(32) + "\n")
         with contextlib.suppress(FileExistsError):
             os.link(scratch, path)
             return path.read_text(encoding="ascii").strip(), True
